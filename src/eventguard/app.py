@@ -1,0 +1,120 @@
+"""The FastAPI application factory: routers of every domain, the JSON error envelope, request ids."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from eventguard import __version__
+from eventguard.clock import Clock, SystemClock
+from eventguard.config import Settings, get_settings
+from eventguard.db import Database
+from eventguard.errors import EventGuardError
+from eventguard.logs import get_logger, request_id_var
+
+log = get_logger("eventguard.http")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "rate_limited",
+}
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(EventGuardError)
+    async def _domain_error(_request: Request, exc: EventGuardError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse({"error": exc.to_dict()}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+            for err in exc.errors()
+        ]
+        return JSONResponse(
+            error_body("invalid_input", "The request does not match the expected shape.", details),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        return JSONResponse(
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", error=repr(exc))
+        return JSONResponse(
+            error_body("internal_error", "Internal error; it has been logged.", {"request_id": request_id_var.get()}),
+            status_code=500,
+        )
+
+
+def _install_request_ids(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            request_id_var.reset(token)
+        response.headers["X-Request-ID"] = rid
+        log.info(
+            "request",
+            request_id=rid,
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        return response
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """Build the app. Tests pass their own settings, database and clock."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="EventGuard",
+        version=__version__,
+        description="Emergency plans of online events, made executable.",
+    )
+    app.state.settings = settings
+    app.state.db = database or Database(settings.database_url)
+    app.state.clock = clock or SystemClock()
+    _install_error_handlers(app)
+    _install_request_ids(app)
+
+    from eventguard.routes import include_routers
+
+    include_routers(app)
+    return app

@@ -1,0 +1,1 @@
+"""Users, role tiers, API tokens, sessions and TOTP two-factor authentication."""

@@ -1,0 +1,1 @@
+"""The `eventguard` command line (Typer + rich). Each domain contributes its own sub-commands."""

@@ -1,0 +1,107 @@
+"""Effective configuration: environment variables (``EVENTGUARD_*``) over an optional TOML file.
+
+The TOML file is ``$EVENTGUARD_CONFIG_FILE`` or ``./eventguard.toml`` when it exists. Keys are the
+field names below (``database_url = "..."``); environment variables win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+Language = Literal["zh-CN", "en"]
+DEFAULT_CONFIG_FILE = "eventguard.toml"
+
+
+def config_file_path() -> Path:
+    """The TOML file consulted for settings (it need not exist)."""
+    return Path(os.environ.get("EVENTGUARD_CONFIG_FILE", DEFAULT_CONFIG_FILE))
+
+
+class Settings(BaseSettings):
+    """Every configuration key EventGuard reads. Documented in README.md (a test keeps them in step)."""
+
+    model_config = SettingsConfigDict(env_prefix="EVENTGUARD_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./var/eventguard.db",
+        description="SQLAlchemy URL: SQLite file (default) or postgresql+psycopg://user@host/db.",
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr("change-me-in-production"),
+        description="Signs sessions, acknowledgement links and unsubscribe links.",
+    )
+    base_url: str = Field(default="http://127.0.0.1:8080", description="Public URL used in links.")
+    host: str = Field(default="127.0.0.1", description="Address `eventguard serve` binds to.")
+    port: int = Field(default=8080, description="Port `eventguard serve` binds to.")
+    default_language: Language = Field(default="zh-CN", description="zh-CN or en.")
+    timezone: str = Field(default="Asia/Shanghai", description="Default display timezone (IANA name).")
+    log_level: str = Field(default="INFO", description="Python logging level.")
+    log_json: bool = Field(default=True, description="Structured JSON logs (false: human-readable).")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file_path())
+        return (init_settings, env_settings, toml)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings with secrets and URL passwords hidden, for display."""
+        shown: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                shown[name] = "********"
+            elif name == "database_url":
+                shown[name] = _mask_url_password(value)
+            else:
+                shown[name] = value
+        return shown
+
+
+def _mask_url_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # an unparsable URL is shown as-is; it holds no recognisable password
+        return url
+    if parsed.password is None:
+        return url
+    return parsed.render_as_string(hide_password=True)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once per process (tests build their own ``Settings``)."""
+    return Settings()

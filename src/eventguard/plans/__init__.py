@@ -1,0 +1,1 @@
+"""Plan as code: the YAML emergency plan, its validation, immutable versions, export and diff."""

@@ -1,0 +1,98 @@
+"""Shared fixtures. Every test that takes ``database`` (or anything built on it) runs twice:
+on a fresh SQLite file and on a fresh PostgreSQL schema, both migrated with Alembic."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from eventguard.app import create_app
+from eventguard.clock import FrozenClock
+from eventguard.config import Settings
+from eventguard.db import Database
+from eventguard.db import migrate
+from eventguard.db.registry import metadata
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_PLAN = ROOT / "examples" / "plans" / "online-conference.yaml"
+PG_URL = os.environ.get("EVENTGUARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_schema_url(schema: str) -> str:
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A migrated database of each kind, shared by the tests of one run and emptied after each test."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'eventguard.db'}"
+        migrate.upgrade(url)
+        db = Database(url)
+        yield db
+        db.dispose()
+        return
+    schema = f"eg_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = _pg_schema_url(schema)
+    try:
+        migrate.upgrade(url)
+        db = Database(url)
+        yield db
+        db.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _empty_all_tables(database: Database) -> None:
+    tables = [t for t in reversed(metadata.sorted_tables)]
+    with database.engine.begin() as conn:
+        if database.is_sqlite:
+            for table in tables:
+                conn.execute(table.delete())
+        else:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def db(database: Database) -> Iterator[Session]:
+    """A session on the parametrized database; all tables are emptied after the test."""
+    with database.session() as session:
+        yield session
+    _empty_all_tables(database)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 5, 20, 1, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(database: Database) -> Settings:
+    return Settings(database_url=database.url, secret_key="test-secret-key", base_url="http://testserver")
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database, db: Session, clock: FrozenClock) -> FastAPI:
+    return create_app(settings, database=database, clock=clock)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
