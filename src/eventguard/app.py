@@ -17,6 +17,7 @@ from eventguard.clock import Clock, SystemClock
 from eventguard.config import Settings, get_settings
 from eventguard.db import Database
 from eventguard.errors import EventGuardError
+from eventguard.i18n import from_accept_language, normalize_language, t
 from eventguard.logs import get_logger, request_id_var
 
 log = get_logger("eventguard.http")
@@ -39,20 +40,32 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+def request_language(request: Request) -> str:
+    """``?lang=``, then ``Accept-Language``, then the configured default."""
+    explicit = request.query_params.get("lang")
+    if explicit:
+        return normalize_language(explicit)
+    settings: Settings = request.app.state.settings
+    return from_accept_language(request.headers.get("accept-language")) or settings.default_language
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EventGuardError)
-    async def _domain_error(_request: Request, exc: EventGuardError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: EventGuardError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse({"error": exc.to_dict()}, status_code=exc.status_code, headers=headers)
+        body = {"error": exc.to_dict(request_language(request))}
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
             {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
             for err in exc.errors()
         ]
         return JSONResponse(
-            error_body("invalid_input", "The request does not match the expected shape.", details),
+            error_body(
+                "invalid_input", t("The request does not match the expected shape.", request_language(request)), details
+            ),
             status_code=422,
         )
 
@@ -64,11 +77,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", error=repr(exc))
+        message = t("Internal error; it has been logged.", request_language(request))
         return JSONResponse(
-            error_body("internal_error", "Internal error; it has been logged.", {"request_id": request_id_var.get()}),
-            status_code=500,
+            error_body("internal_error", message, {"request_id": request_id_var.get()}), status_code=500
         )
 
 

@@ -5,20 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventguard.i18n import Message
+
 
 class EventGuardError(Exception):
+    """``message`` is plain text or an ``i18n.Message`` rendered in the reader's language."""
+
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, details: Any = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Message, *, details: Any = None, code: str | None = None) -> None:
+        self.text = message
+        self.message = message.render("en") if isinstance(message, Message) else message
+        super().__init__(self.message)
         self.details = details
         if code is not None:
             self.code = code
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "details": self.details}
+    def render(self, lang: str | None) -> str:
+        return self.text.render(lang) if isinstance(self.text, Message) else self.text
+
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        return {"code": self.code, "message": self.render(lang), "details": self.details}
 
 
 class InvalidInput(EventGuardError):
