@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from eventguard.config import Settings
 from eventguard.db import Database
 from eventguard.db import migrate
 from eventguard.db.registry import metadata
+from eventguard.events.models import Event
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLAN = ROOT / "examples" / "plans" / "online-conference.yaml"
@@ -96,3 +97,55 @@ def app(settings: Settings, database: Database, db: Session, clock: FrozenClock)
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
+
+
+# --- Domain fixtures shared by many test modules --------------------------------------------
+
+LIVE_MOMENT = datetime(2026, 6, 16, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai on day one: the live phase
+
+
+@pytest.fixture
+def example_source() -> str:
+    return EXAMPLE_PLAN.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def event(db: Session, clock: FrozenClock, example_source: str) -> Event:
+    """The example plan applied: the event cloud-summit-2026 (the clock starts in its prep phase)."""
+    from eventguard.audit.service import Actor
+    from eventguard.events import service as events
+    from eventguard.plans import service as plans
+
+    version = plans.apply_plan(
+        db=db, source=example_source, filename=str(EXAMPLE_PLAN), actor=Actor.cli("test"), clock=clock
+    )
+    db.commit()
+    return events.get(db=db, event_id=version.event_id)
+
+
+AuthHeaders = Callable[[str], dict[str, str]]
+
+
+@pytest.fixture
+def auth_headers(db: Session, clock: FrozenClock) -> AuthHeaders:
+    """``auth_headers("viewer")`` -> a Bearer header of a fresh user with that role (admin scope token)."""
+    from eventguard.audit.service import Actor
+    from eventguard.auth import service as auth
+    from eventguard.auth.models import Role
+
+    made: dict[str, dict[str, str]] = {}
+
+    def _headers(role: str) -> dict[str, str]:
+        if role not in made:
+            user = auth.create_user(
+                db=db, username=f"{role}-user", password="a long test password", role=Role(role),
+                actor=Actor.cli("test"), clock=clock,
+            )
+            _token, secret = auth.create_token(
+                db=db, user=user, name="test", scopes=["admin"], actor=Actor.cli("test"), clock=clock
+            )
+            db.commit()
+            made[role] = {"Authorization": f"Bearer {secret}"}
+        return made[role]
+
+    return _headers

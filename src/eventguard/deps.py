@@ -18,9 +18,14 @@ def get_database(request: Request) -> Database:
     return db
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_db(request: Request) -> Iterator[Session]:
-    """A session per request. Routes commit explicitly (before answering); the rest is rolled back."""
-    with get_database(request).session() as session:
+    """A session per request (a write session for anything but GET/HEAD/OPTIONS).
+
+    Routes commit explicitly, before answering; whatever is left uncommitted is rolled back."""
+    with get_database(request).session(write=request.method not in READ_METHODS) as session:
         yield session
 
 

@@ -5,6 +5,10 @@ INTERFACE (kept stable for other domains):
   ``actor`` (``audit.service.Actor`` for audit entries), ``language``.
 - ``require_role(Role.x)``: a dependency returning the Principal, 401 without credentials, 403 if below x.
 - ``CurrentPrincipal``: any authenticated caller (viewer and above).
+
+Credentials: ``Authorization: Bearer <token>`` (API token or session) or the console's ``eg_session``
+cookie. A session limited to two-factor enrolment passes only ``EnrollingPrincipal`` (the enrolment
+routes); everywhere else it answers 403 ``totp_enrollment_required``.
 """
 
 from __future__ import annotations
@@ -12,13 +16,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 
 from eventguard.audit.service import Actor
-from eventguard.auth.models import Role, User
-from eventguard.deps import ClockDep, DbSession
+from eventguard.auth.models import Role, TokenKind, User
+from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import Forbidden, Unauthorized
+from eventguard.i18n import Message
+from eventguard.logs import request_id_var
+
+SESSION_COOKIE = "eg_session"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -28,24 +38,69 @@ class Principal:
     actor: Actor
     language: str
     token_id: int | None = None
+    token_kind: str = TokenKind.api.value
+    scopes: tuple[str, ...] = ()
+    totp_enrolment_only: bool = False
+
+    @property
+    def is_session(self) -> bool:
+        return self.token_kind == TokenKind.session
 
 
-def _bearer(request: Request) -> str | None:
+def _credentials(request: Request) -> tuple[str, bool] | None:
+    """The secret presented, and whether it came from the cookie (rather than a header)."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return request.cookies.get("eg_session")
+        return value.strip(), False
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return (cookie, True) if cookie else None
 
 
-def get_principal(request: Request, db: DbSession, clock: ClockDep) -> Principal:
-    """Authenticate the request by bearer token (API or session) or the console's session cookie."""
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _refuse_cross_origin_cookie_writes(request: Request, base_url: str) -> None:
+    # Browsers attach the cookie by themselves; SameSite=Lax keeps other sites out, and this keeps
+    # out other origins of the same site (e.g. a sibling sub-domain) from writing with it.
+    origin = request.headers.get("origin")
+    if request.method not in _SAFE_METHODS and origin and _origin(origin) != _origin(base_url):
+        raise Forbidden(
+            Message("Cross-origin requests may not use the session cookie."), code="cross_origin_request"
+        )
+
+
+def get_enrolling_principal(
+    request: Request, db: DbSession, clock: ClockDep, settings: SettingsDep
+) -> Principal:
+    """Authenticate the request, letting through sessions limited to two-factor enrolment."""
     from eventguard.auth import service
 
-    secret = _bearer(request)
-    if secret is None:
-        raise Unauthorized("authentication required", code="unauthenticated")
-    return service.authenticate_token(db=db, secret=secret, clock=clock, request_id=None)
+    presented = _credentials(request)
+    if presented is None:
+        raise Unauthorized(Message("Authentication required."), code="unauthenticated")
+    secret, from_cookie = presented
+    if from_cookie:
+        _refuse_cross_origin_cookie_writes(request, settings.base_url)
+    principal = service.authenticate_token(db=db, secret=secret, clock=clock, request_id=request_id_var.get())
+    # Keeps the (at most once a minute) last-used stamp even when the route itself only reads.
+    db.commit()
+    return principal
+
+
+EnrollingPrincipal = Annotated[Principal, Depends(get_enrolling_principal)]
+
+
+def get_principal(principal: EnrollingPrincipal) -> Principal:
+    """Authenticate the request by bearer token (API or session) or the console's session cookie."""
+    if principal.totp_enrolment_only:
+        raise Forbidden(
+            Message("Set up two-factor authentication before using EventGuard."),
+            code="totp_enrollment_required",
+        )
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
@@ -57,7 +112,7 @@ def require_role(minimum: Role) -> Callable[..., Principal]:
     def _check(principal: CurrentPrincipal) -> Principal:
         if principal.role.rank < minimum.rank:
             raise Forbidden(
-                f"this action needs the {minimum.value} role or above",
+                Message("This action needs the {role} role or above.", {"role": minimum.value}),
                 code="insufficient_role",
                 details={"required": minimum.value, "role": principal.role.value},
             )

@@ -26,7 +26,7 @@ def open_session() -> Iterator[Session]:
     """A session on the configured database; domain errors become a red line and exit code 1."""
     database = Database(settings().database_url)
     try:
-        with database.session() as session:
+        with database.session(write=True) as session:
             yield session
     except EventGuardError as exc:
         err_console.print(f"[red]error:[/red] {exc.message}")

@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 
+WRITE_OPTION = "eventguard_write"
+
+
 def _prepare_sqlite_file(url: str) -> None:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
@@ -34,9 +37,13 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
-        # instead of failing with "database is locked" when a reader upgrades.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Write sessions take the write lock up front (IMMEDIATE), so two writers queue on
+        # busy_timeout instead of failing when a reader upgrades; read sessions stay deferred and
+        # never block anyone (WAL).
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -58,15 +65,21 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.write_sessionmaker = sessionmaker(
+            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that rolls back anything not committed when the block ends."""
-        session = self.sessionmaker()
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A session that rolls back anything not committed when the block ends.
+
+        ``write=True`` for a unit of work that will write: on SQLite it takes the write lock when
+        its transaction begins (PostgreSQL is unaffected)."""
+        session = (self.write_sessionmaker if write else self.sessionmaker)()
         try:
             yield session
         except BaseException:

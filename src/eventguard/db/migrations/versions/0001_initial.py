@@ -62,6 +62,45 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug", name=op.f("uq_events_slug")),
     )
     op.create_table(
+        "login_throttles",
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_failure_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("username", name=op.f("pk_login_throttles")),
+    )
+    with op.batch_alter_table("login_throttles", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_login_throttles_last_failure_at"), ["last_failure_at"], unique=False
+        )
+
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("topic", sa.String(length=64), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=True),
+        sa.Column("aggregate_type", sa.String(length=32), nullable=False),
+        sa.Column("aggregate_id", sa.Integer(), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=64), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("is_drill", sa.Boolean(), nullable=False),
+        sa.Column("created_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("available_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_outbox_idempotency_key")),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_event_id"), ["event_id"], unique=False)
+        batch_op.create_index("ix_outbox_pending", ["processed_at", "available_at"], unique=False)
+
+    op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("username", sa.String(length=64), nullable=False),
@@ -76,10 +115,11 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("totp_secret", sa.String(length=64), nullable=True),
         sa.Column("totp_enabled", sa.Boolean(), nullable=False),
+        sa.Column("totp_last_counter", sa.Integer(), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("failed_logins", sa.Integer(), nullable=False),
-        sa.Column("locked_until", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_login_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
@@ -96,6 +136,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("totp_enrolment_only", sa.Boolean(), nullable=False),
         sa.Column("created_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_used_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
@@ -109,6 +150,97 @@ def upgrade() -> None:
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_api_tokens_prefix"), ["prefix"], unique=False)
         batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "incidents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "triggered",
+                "acknowledged",
+                "mitigating",
+                "monitoring",
+                "resolved",
+                "reviewed",
+                name="incidentstatus",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("scenario_id", sa.String(length=64), nullable=True),
+        sa.Column("kind", sa.String(length=32), nullable=True),
+        sa.Column(
+            "core_functions",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("impact", sa.Text(), nullable=True),
+        sa.Column("group_key", sa.String(length=512), nullable=False),
+        sa.Column("open_group_key", sa.String(length=512), nullable=True),
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column("is_drill", sa.Boolean(), nullable=False),
+        sa.Column("phase", sa.String(length=16), nullable=True),
+        sa.Column("plan_version_id", sa.Integer(), nullable=True),
+        sa.Column("opened_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("mitigating_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("monitoring_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reviewed_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_alert_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("alert_count", sa.Integer(), nullable=False),
+        sa.Column("firing_count", sa.Integer(), nullable=False),
+        sa.Column("eta", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("merged_into_id", sa.Integer(), nullable=True),
+        sa.Column("declared_by", sa.String(length=120), nullable=True),
+        sa.Column(
+            "evidence",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("updated_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_incidents_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["merged_into_id"],
+            ["incidents.id"],
+            name=op.f("fk_incidents_merged_into_id_incidents"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
+        sa.UniqueConstraint("event_id", "open_group_key", name=op.f("uq_incidents_event_id_open_group_key")),
+    )
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.create_index("ix_incidents_event_status", ["event_id", "status"], unique=False)
+
+    op.create_table(
+        "integrations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("token_prefix", sa.String(length=16), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("hmac_secret", sa.String(length=128), nullable=True),
+        sa.Column("created_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=120), nullable=False),
+        sa.Column("last_received_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_integrations_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_integrations")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_integrations_token_hash")),
+    )
+    with op.batch_alter_table("integrations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_integrations_event_id"), ["event_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_integrations_token_prefix"), ["token_prefix"], unique=False)
 
     op.create_table(
         "plan_versions",
@@ -138,21 +270,236 @@ def upgrade() -> None:
     with op.batch_alter_table("plan_versions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_plan_versions_event_id"), ["event_id"], unique=False)
 
+    op.create_table(
+        "alert_batches",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("integration_id", sa.Integer(), nullable=True),
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column("received_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("alert_count", sa.Integer(), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_alert_batches_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["integration_id"],
+            ["integrations.id"],
+            name=op.f("fk_alert_batches_integration_id_integrations"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_batches")),
+    )
+    with op.batch_alter_table("alert_batches", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_alert_batches_event_id"), ["event_id"], unique=False)
+
+    op.create_table(
+        "alerts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("fingerprint", sa.String(length=255), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column("summary", sa.String(length=1024), nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=True),
+        sa.Column(
+            "labels",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "annotations",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("group_key", sa.String(length=512), nullable=False),
+        sa.Column("scenario_id", sa.String(length=64), nullable=True),
+        sa.Column("level", sa.Integer(), nullable=False),
+        sa.Column("starts_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("generator_url", sa.Text(), nullable=True),
+        sa.Column("first_received_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_received_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("receive_count", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_alerts_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_alerts_incident_id_incidents"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alerts")),
+        sa.UniqueConstraint("event_id", "fingerprint", name=op.f("uq_alerts_event_id_fingerprint")),
+    )
+    with op.batch_alter_table("alerts", schema=None) as batch_op:
+        batch_op.create_index("ix_alerts_incident_status", ["incident_id", "status"], unique=False)
+
+    op.create_table(
+        "incident_roles",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum(
+                "commander",
+                "tech_lead",
+                "ops_lead",
+                "comms",
+                "legal",
+                "scribe",
+                name="incidentrole",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("person_id", sa.String(length=64), nullable=True),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("team_id", sa.String(length=64), nullable=True),
+        sa.Column("assigned_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("assigned_by", sa.String(length=120), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_incident_roles_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_incident_roles_user_id_users"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_roles")),
+        sa.UniqueConstraint("incident_id", "role", name=op.f("uq_incident_roles_incident_id_role")),
+    )
+    with op.batch_alter_table("incident_roles", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_incident_roles_incident_id"), ["incident_id"], unique=False)
+
+    op.create_table(
+        "incident_tasks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("step_id", sa.String(length=64), nullable=False),
+        sa.Column(
+            "title",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "details",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column("owner_team", sa.String(length=64), nullable=False),
+        sa.Column("core_function", sa.String(length=64), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending", "in_progress", "done", "skipped", name="taskstatus", native_enum=False, length=16
+            ),
+            nullable=False,
+        ),
+        sa.Column("skip_reason", sa.Text(), nullable=True),
+        sa.Column("started_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_by", sa.String(length=120), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_incident_tasks_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_tasks")),
+        sa.UniqueConstraint("incident_id", "position", name=op.f("uq_incident_tasks_incident_id_position")),
+    )
+    with op.batch_alter_table("incident_tasks", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_incident_tasks_incident_id"), ["incident_id"], unique=False)
+
+    op.create_table(
+        "incident_timeline",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("actor_type", sa.String(length=16), nullable=False),
+        sa.Column("actor_name", sa.String(length=120), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column(
+            "data",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_incident_timeline_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_timeline")),
+    )
+    with op.batch_alter_table("incident_timeline", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_incident_timeline_incident_id"), ["incident_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("incident_timeline", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_incident_timeline_incident_id"))
+
+    op.drop_table("incident_timeline")
+    with op.batch_alter_table("incident_tasks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_incident_tasks_incident_id"))
+
+    op.drop_table("incident_tasks")
+    with op.batch_alter_table("incident_roles", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_incident_roles_incident_id"))
+
+    op.drop_table("incident_roles")
+    with op.batch_alter_table("alerts", schema=None) as batch_op:
+        batch_op.drop_index("ix_alerts_incident_status")
+
+    op.drop_table("alerts")
+    with op.batch_alter_table("alert_batches", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_alert_batches_event_id"))
+
+    op.drop_table("alert_batches")
     with op.batch_alter_table("plan_versions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_plan_versions_event_id"))
 
     op.drop_table("plan_versions")
+    with op.batch_alter_table("integrations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_integrations_token_prefix"))
+        batch_op.drop_index(batch_op.f("ix_integrations_event_id"))
+
+    op.drop_table("integrations")
+    with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.drop_index("ix_incidents_event_status")
+
+    op.drop_table("incidents")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
         batch_op.drop_index(batch_op.f("ix_api_tokens_prefix"))
 
     op.drop_table("api_tokens")
     op.drop_table("users")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_pending")
+        batch_op.drop_index(batch_op.f("ix_outbox_event_id"))
+
+    op.drop_table("outbox")
+    with op.batch_alter_table("login_throttles", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_login_throttles_last_failure_at"))
+
+    op.drop_table("login_throttles")
     op.drop_table("events")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_log_target")

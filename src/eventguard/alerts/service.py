@@ -1,0 +1,326 @@
+"""Alert intake: store every accepted alert durably, dedup by fingerprint, classify by the plan,
+group into incidents. Keyword-only functions taking the session; the caller commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from eventguard.alerts.classify import Classification, classify, group_key
+from eventguard.alerts.formats.base import AlertIn, ParsedBatch
+from eventguard.alerts.models import Alert, AlertBatch
+from eventguard.audit.service import Actor
+from eventguard.clock import Clock
+from eventguard.events.models import Event
+from eventguard.incidents import grouping
+from eventguard.incidents import service as incidents
+from eventguard.incidents.grouping import GroupChange, Opening
+from eventguard.plans import service as plans
+from eventguard.plans.schemas import PlanSpec
+
+CHUNK = 500  # bound on bind parameters per query (SQLite allows 32,766)
+EVIDENCE_ALERTS = 50
+
+
+@dataclass
+class IngestResult:
+    batch_id: int
+    accepted: int
+    incident_ids: list[int] = field(default_factory=list)
+    fingerprints: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Item:
+    alert_in: AlertIn
+    classification: Classification
+    row: Alert | None = None
+    was_new: bool = False
+    previous_status: str | None = None
+
+
+def ingest(
+    *,
+    db: Session,
+    event: Event,
+    batch: ParsedBatch,
+    source: str,
+    clock: Clock,
+    integration_id: int | None = None,
+) -> IngestResult:
+    """Accept one request's alerts for ``event``. On return everything is flushed; commit before 2xx."""
+    now = clock.now()
+    record = AlertBatch(
+        event_id=event.id,
+        integration_id=integration_id,
+        source=source,
+        received_at=now,
+        alert_count=len(batch.alerts),
+        payload=batch.raw,
+    )
+    db.add(record)
+    db.flush()
+    spec = plans.get_active_plan(db=db, event_id=event.id)
+    phase = plans.current_phase(spec=spec, at=now)
+    actor = Actor(type="system", name=source)
+    acks = [a for a in batch.alerts if a.action == "acknowledge"]
+    items = _latest_per_fingerprint(
+        _Item(a, classify(spec, labels=a.labels, annotations=a.annotations, source=source, phase=phase))
+        for a in batch.alerts
+        if a.action != "acknowledge"
+    )
+    result = IngestResult(
+        batch_id=record.id, accepted=len(batch.alerts), fingerprints=[a.fingerprint for a in batch.alerts]
+    )
+    _upsert_alerts(db=db, event_id=event.id, items=items, group_by=spec.event.group_by, clock=clock)
+    groups: dict[str, list[_Item]] = {}
+    for item in items:
+        assert item.row is not None
+        groups.setdefault(item.row.group_key, []).append(item)
+    for key, members in groups.items():
+        incident_id = _apply_group(
+            db=db,
+            event=event,
+            spec=spec,
+            phase=phase,
+            key=key,
+            members=members,
+            source=source,
+            clock=clock,
+            actor=actor,
+            batch_id=record.id,
+        )
+        if incident_id is not None:
+            result.incident_ids.append(incident_id)
+    for ack in acks:
+        _acknowledge_by_fingerprint(
+            db=db, event_id=event.id, fingerprint=ack.fingerprint, actor=actor, clock=clock
+        )
+    return result
+
+
+def _latest_per_fingerprint(items: Iterable[_Item]) -> list[_Item]:
+    # Within one request the last word about a fingerprint wins.
+    latest: dict[str, _Item] = {}
+    for item in items:
+        latest[item.alert_in.fingerprint] = item
+    return list(latest.values())
+
+
+def _upsert_alerts(
+    *, db: Session, event_id: int, items: list[_Item], group_by: list[str], clock: Clock
+) -> None:
+    existing = _lock_existing(db, event_id, [item.alert_in.fingerprint for item in items])
+    fresh: list[_Item] = []
+    for item in items:
+        item.row = existing.get(item.alert_in.fingerprint)
+        if item.row is None:
+            fresh.append(item)
+        else:
+            item.previous_status = item.row.status
+    _insert_fresh(db, event_id, fresh, group_by, clock)
+    for item in items:
+        assert item.row is not None
+        _update_row(item.row, item, clock)
+    db.flush()
+
+
+def _lock_existing(db: Session, event_id: int, fingerprints: Sequence[str]) -> dict[str, Alert]:
+    found: dict[str, Alert] = {}
+    for start in range(0, len(fingerprints), CHUNK):
+        chunk = fingerprints[start : start + CHUNK]
+        query = (
+            select(Alert).where(Alert.event_id == event_id, Alert.fingerprint.in_(chunk)).with_for_update()
+        )
+        found.update((row.fingerprint, row) for row in db.scalars(query))
+    return found
+
+
+def _new_row(event_id: int, item: _Item, group_by: list[str], clock: Clock) -> Alert:
+    alert_in, now = item.alert_in, clock.now()
+    return Alert(
+        event_id=event_id,
+        fingerprint=alert_in.fingerprint,
+        status=alert_in.status,
+        source=alert_in.source,
+        summary=alert_in.summary[:1024],
+        severity=alert_in.severity,
+        labels=alert_in.labels,
+        annotations=alert_in.annotations,
+        group_key=group_key(group_by, alert_in.labels),
+        scenario_id=item.classification.scenario_id,
+        level=item.classification.level,
+        starts_at=alert_in.starts_at,
+        ends_at=alert_in.ends_at,
+        generator_url=alert_in.generator_url,
+        first_received_at=now,
+        last_received_at=now,
+        receive_count=0,
+    )
+
+
+def _insert_fresh(db: Session, event_id: int, fresh: list[_Item], group_by: list[str], clock: Clock) -> None:
+    """Insert unseen fingerprints in one statement batch; if a concurrent request inserted one of them
+    first (unique violation), fall back to one savepoint per alert and update the winner's row."""
+    if not fresh:
+        return
+    rows = [_new_row(event_id, item, group_by, clock) for item in fresh]
+    try:
+        with db.begin_nested():
+            db.add_all(rows)
+            db.flush()
+    except IntegrityError:
+        for item in fresh:
+            item.row = _insert_or_lock(db, event_id, item, group_by, clock)
+            item.was_new = item.row.receive_count == 0
+        return
+    for item, row in zip(fresh, rows, strict=True):
+        item.row, item.was_new = row, True
+
+
+def _insert_or_lock(db: Session, event_id: int, item: _Item, group_by: list[str], clock: Clock) -> Alert:
+    row = _new_row(event_id, item, group_by, clock)
+    try:
+        with db.begin_nested():
+            db.add(row)
+            db.flush()
+        return row
+    except IntegrityError:
+        query = select(Alert).where(
+            Alert.event_id == event_id, Alert.fingerprint == item.alert_in.fingerprint
+        )
+        existing = db.scalar(query.with_for_update())
+        assert existing is not None
+        item.previous_status = existing.status
+        return existing
+
+
+def _update_row(row: Alert, item: _Item, clock: Clock) -> None:
+    alert_in = item.alert_in
+    row.status = alert_in.status
+    row.summary = alert_in.summary[:1024]
+    row.severity = alert_in.severity
+    row.labels, row.annotations = alert_in.labels, alert_in.annotations
+    row.scenario_id, row.level = item.classification.scenario_id, item.classification.level
+    row.ends_at = alert_in.ends_at
+    if alert_in.status == "firing" and item.previous_status == "resolved":
+        row.starts_at = alert_in.starts_at
+    row.last_received_at = clock.now()
+    row.receive_count += 1
+
+
+def _apply_group(
+    *,
+    db: Session,
+    event: Event,
+    spec: PlanSpec,
+    phase: str | None,
+    key: str,
+    members: list[_Item],
+    source: str,
+    clock: Clock,
+    actor: Actor,
+    batch_id: int,
+) -> int | None:
+    firing = [m for m in members if m.alert_in.status == "firing"]
+    opening = _opening(firing, source, batch_id, clock) if firing else None
+    incident = grouping.incident_for_group(
+        db=db, event=event, spec=spec, phase=phase, group_key=key, opening=opening, clock=clock, actor=actor
+    )
+    if incident is None:
+        return None
+    for member in members:
+        assert member.row is not None
+        if member.row.incident_id is None or member.alert_in.status == "firing":
+            member.row.incident_id = incident.id
+    db.flush()
+    total, firing_now = counts(db=db, incident_id=incident.id)
+    change = GroupChange(
+        new_fingerprints=[m.alert_in.fingerprint for m in members if m.was_new],
+        resolved_fingerprints=[
+            m.alert_in.fingerprint
+            for m in members
+            if m.alert_in.status == "resolved" and m.previous_status != "resolved"
+        ],
+        refired_fingerprints=[m.alert_in.fingerprint for m in firing if m.previous_status == "resolved"],
+        most_severe_level=min((m.classification.level for m in firing), default=incident.level),
+        total=total,
+        firing=firing_now,
+    )
+    grouping.apply_change(db=db, incident=incident, spec=spec, change=change, clock=clock, actor=actor)
+    return incident.id
+
+
+def _opening(firing: list[_Item], source: str, batch_id: int, clock: Clock) -> Opening:
+    lead = min(firing, key=lambda m: m.classification.level)
+    others = len(firing) - 1
+    title = lead.alert_in.summary + (f" (+{others})" if others else "")
+    evidence: dict[str, Any] = {
+        "batch_id": batch_id,
+        "source": source,
+        "received_at": clock.now().isoformat(),
+        "alert_count": len(firing),
+        "alerts": [
+            {
+                "fingerprint": m.alert_in.fingerprint,
+                "labels": m.alert_in.labels,
+                "annotations": m.alert_in.annotations,
+                "starts_at": m.alert_in.starts_at.isoformat(),
+                "raw": m.alert_in.raw,
+            }
+            for m in firing[:EVIDENCE_ALERTS]
+        ],
+        "classification": {
+            "level": lead.classification.level,
+            "scenario_id": lead.classification.scenario_id,
+            "rule_index": lead.classification.rule_index,
+        },
+    }
+    functions = sorted({f for m in firing for f in m.classification.core_functions})
+    impact = lead.alert_in.annotations.get("impact") or lead.alert_in.annotations.get("description")
+    return Opening(
+        title=title,
+        level=lead.classification.level,
+        scenario_id=lead.classification.scenario_id,
+        core_functions=functions,
+        source=source,
+        evidence=evidence,
+        impact=impact,
+    )
+
+
+def counts(*, db: Session, incident_id: int) -> tuple[int, int]:
+    """(all alerts, firing alerts) of an incident."""
+    total = db.scalar(select(func.count()).where(Alert.incident_id == incident_id)) or 0
+    firing = (
+        db.scalar(select(func.count()).where(Alert.incident_id == incident_id, Alert.status == "firing")) or 0
+    )
+    return total, firing
+
+
+def move_alerts(*, db: Session, from_incident_id: int, to_incident_id: int) -> tuple[int, int]:
+    """Re-point one incident's alerts at another (merge); returns the target's new counts."""
+    db.execute(update(Alert).where(Alert.incident_id == from_incident_id).values(incident_id=to_incident_id))
+    return counts(db=db, incident_id=to_incident_id)
+
+
+def list_alerts(*, db: Session, incident_id: int, limit: int = 200) -> Sequence[Alert]:
+    query = select(Alert).where(Alert.incident_id == incident_id).order_by(Alert.id).limit(limit)
+    return db.scalars(query).all()
+
+
+def _acknowledge_by_fingerprint(
+    *, db: Session, event_id: int, fingerprint: str, actor: Actor, clock: Clock
+) -> None:
+    # PagerDuty semantics: an acknowledge for an alert that is not open is dropped.
+    row = db.scalar(select(Alert).where(Alert.event_id == event_id, Alert.fingerprint == fingerprint))
+    if row is None or row.incident_id is None or row.status != "firing":
+        return
+    incident = incidents.get(db=db, incident_id=row.incident_id, for_update=True)
+    if incident.status in (incidents.S.triggered,):
+        incidents.acknowledge(db=db, incident=incident, actor=actor, clock=clock)

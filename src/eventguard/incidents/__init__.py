@@ -1,0 +1,1 @@
+"""Incidents: leveled, classified, with a lifecycle, roles, a timeline, runbook tasks and evidence."""

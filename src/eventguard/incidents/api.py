@@ -1,0 +1,268 @@
+"""Incident API: list, get, declare, acknowledge, resolve, status, re-level, roles, notes, progress
+updates, tasks, merge, timeline, evidence. Every write is role-checked, audited and committed
+before the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from eventguard.auth.deps import CurrentPrincipal, Principal, require_role
+from eventguard.auth.models import Role
+from eventguard.deps import ClockDep, DbSession
+from eventguard.events import service as events
+from eventguard.incidents import merge as merging
+from eventguard.incidents import queries, roles, runbook, service, timeline
+from eventguard.incidents.models import Incident, IncidentStatus
+from eventguard.incidents.schemas import (
+    IncidentDeclare,
+    IncidentDetail,
+    IncidentPage,
+    IncidentRead,
+    MergeIn,
+    NoteIn,
+    ProgressIn,
+    Relevel,
+    Resolve,
+    RoleAssign,
+    RoleRead,
+    StatusChange,
+    TaskChange,
+    TaskRead,
+    TimelineRead,
+)
+from eventguard.plans import service as plans
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+Responder = Annotated[Principal, Depends(require_role(Role.responder))]
+Commander = Annotated[Principal, Depends(require_role(Role.commander))]
+
+
+def _detail(db: Session, incident: Incident) -> IncidentDetail:
+    event = events.get(db=db, event_id=incident.event_id)
+    base = IncidentRead.model_validate(incident).model_dump()
+    return IncidentDetail(
+        **base,
+        event_slug=event.slug,
+        roles=[RoleRead.model_validate(r) for r in roles.list_roles(db=db, incident_id=incident.id)],
+        tasks=[TaskRead.model_validate(t) for t in runbook.list_tasks(db=db, incident_id=incident.id)],
+    )
+
+
+def _commit_detail(db: Session, incident: Incident) -> IncidentDetail:
+    db.commit()
+    return _detail(db, incident)
+
+
+@router.get("", response_model=IncidentPage)
+def list_incidents(
+    _viewer: CurrentPrincipal,
+    db: DbSession,
+    event: str | None = Query(None, description="Event slug."),
+    status: list[IncidentStatus] = Query(default=[]),
+    level: list[int] = Query(default=[]),
+    scenario: str | None = None,
+    open: bool = Query(False, description="Only incidents not resolved yet."),
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0),
+) -> IncidentPage:
+    """Incidents, newest first, filtered by event, status, level, scenario; paginated."""
+    event_id = events.get_by_slug(db=db, slug=event).id if event else None
+    items, total = queries.list_incidents(
+        db=db,
+        event_id=event_id,
+        statuses=status,
+        levels=level,
+        scenario_id=scenario,
+        open_only=open,
+        limit=limit,
+        offset=offset,
+    )
+    return IncidentPage(
+        items=[IncidentRead.model_validate(i) for i in items], total=total, limit=limit, offset=offset
+    )
+
+
+@router.post("", response_model=IncidentDetail, status_code=201)
+def declare(body: IncidentDeclare, principal: Responder, db: DbSession, clock: ClockDep) -> IncidentDetail:
+    """Declare an incident by hand, without any alert (e.g. a participant dispute or a PR crisis)."""
+    event = events.get_by_slug(db=db, slug=body.event)
+    spec = plans.get_active_plan(db=db, event_id=event.id)
+    incident = service.declare(
+        db=db,
+        event=event,
+        spec=spec,
+        title=body.title,
+        level=body.level,
+        scenario_id=body.scenario_id,
+        core_functions=body.core_functions,
+        impact=body.impact,
+        phase=plans.current_phase(spec=spec, at=clock.now()),
+        actor=principal.actor,
+        clock=clock,
+    )
+    return _commit_detail(db, incident)
+
+
+@router.get("/{incident_id}", response_model=IncidentDetail)
+def get_incident(incident_id: int, _viewer: CurrentPrincipal, db: DbSession) -> IncidentDetail:
+    """One incident with its roles and runbook tasks."""
+    return _detail(db, service.get(db=db, incident_id=incident_id))
+
+
+@router.post("/{incident_id}/acknowledge", response_model=IncidentDetail)
+def acknowledge(incident_id: int, principal: Responder, db: DbSession, clock: ClockDep) -> IncidentDetail:
+    """Acknowledge: someone is on it (stops escalation)."""
+    incident = service.get(db=db, incident_id=incident_id, for_update=True)
+    service.acknowledge(db=db, incident=incident, actor=principal.actor, clock=clock)
+    return _commit_detail(db, incident)
+
+
+@router.post("/{incident_id}/resolve", response_model=IncidentDetail)
+def resolve(
+    incident_id: int, principal: Responder, db: DbSession, clock: ClockDep, body: Resolve | None = None
+) -> IncidentDetail:
+    """Resolve the incident (409 if it is already resolved or reviewed)."""
+    incident = service.get(db=db, incident_id=incident_id, for_update=True)
+    service.resolve(
+        db=db, incident=incident, actor=principal.actor, clock=clock, note=body.note if body else None
+    )
+    return _commit_detail(db, incident)
+
+
+@router.post("/{incident_id}/status", response_model=IncidentDetail)
+def change_status(
+    incident_id: int, body: StatusChange, principal: Responder, db: DbSession, clock: ClockDep
+) -> IncidentDetail:
+    """Move the incident along its lifecycle; transitions the lifecycle forbids answer 409."""
+    incident = service.get(db=db, incident_id=incident_id, for_update=True)
+    service.transition(
+        db=db, incident=incident, target=body.status, actor=principal.actor, clock=clock, note=body.note
+    )
+    return _commit_detail(db, incident)
+
+
+@router.post("/{incident_id}/level", response_model=IncidentDetail)
+def relevel(
+    incident_id: int, body: Relevel, principal: Responder, db: DbSession, clock: ClockDep
+) -> IncidentDetail:
+    """Change the level with a reason (kept on the timeline)."""
+    incident = service.get(db=db, incident_id=incident_id, for_update=True)
+    service.relevel(
+        db=db, incident=incident, level=body.level, reason=body.reason, actor=principal.actor, clock=clock
+    )
+    return _commit_detail(db, incident)
+
+
+@router.post("/{incident_id}/roles", response_model=IncidentDetail)
+def assign_role(
+    incident_id: int, body: RoleAssign, principal: Commander, db: DbSession, clock: ClockDep
+) -> IncidentDetail:
+    """Give an incident role (commander, tech lead, ops lead, comms, legal, scribe) to a person of the plan."""
+    incident = service.get(db=db, incident_id=incident_id, for_update=True)
+    spec = plans.get_active_plan(db=db, event_id=incident.event_id)
+    roles.assign(
+        db=db,
+        incident=incident,
+        spec=spec,
+        role=body.role,
+        person_id=body.person_id,
+        actor=principal.actor,
+        clock=clock,
+    )
+    return _commit_detail(db, incident)
+
+
+@router.post("/{incident_id}/notes", response_model=TimelineRead, status_code=201)
+def add_note(
+    incident_id: int, body: NoteIn, principal: Responder, db: DbSession, clock: ClockDep
+) -> TimelineRead:
+    """Add an internal note to the timeline (never shown publicly)."""
+    incident = service.get(db=db, incident_id=incident_id)
+    service.add_note(db=db, incident=incident, text=body.text, actor=principal.actor, clock=clock)
+    db.commit()
+    return TimelineRead.model_validate(timeline.entries(db=db, incident_id=incident.id)[-1])
+
+
+@router.post("/{incident_id}/updates", response_model=TimelineRead, status_code=201)
+def add_update(
+    incident_id: int, body: ProgressIn, principal: Responder, db: DbSession, clock: ClockDep
+) -> TimelineRead:
+    """Report progress with an optional ETA (the newest ETA is shown on the incident)."""
+    incident = service.get(db=db, incident_id=incident_id, for_update=True)
+    service.add_progress(
+        db=db,
+        incident=incident,
+        text=body.text,
+        eta=body.eta,
+        team=body.team,
+        actor=principal.actor,
+        clock=clock,
+    )
+    db.commit()
+    return TimelineRead.model_validate(timeline.entries(db=db, incident_id=incident.id)[-1])
+
+
+@router.get("/{incident_id}/timeline", response_model=list[TimelineRead])
+def get_timeline(
+    incident_id: int, _viewer: CurrentPrincipal, db: DbSession, after_id: int = Query(0, ge=0)
+) -> list[TimelineRead]:
+    """The timeline, oldest first; ``after_id`` returns only newer entries."""
+    service.get(db=db, incident_id=incident_id)
+    return [
+        TimelineRead.model_validate(e)
+        for e in timeline.entries(db=db, incident_id=incident_id, after_id=after_id)
+    ]
+
+
+@router.get("/{incident_id}/tasks", response_model=list[TaskRead])
+def list_tasks(incident_id: int, _viewer: CurrentPrincipal, db: DbSession) -> list[TaskRead]:
+    """Runbook tasks in restore order."""
+    service.get(db=db, incident_id=incident_id)
+    return [TaskRead.model_validate(t) for t in runbook.list_tasks(db=db, incident_id=incident_id)]
+
+
+@router.post("/{incident_id}/tasks/{task_id}/{action}", response_model=TaskRead)
+def change_task(
+    incident_id: int,
+    task_id: int,
+    action: str,
+    principal: Responder,
+    db: DbSession,
+    clock: ClockDep,
+    body: TaskChange | None = None,
+) -> TaskRead:
+    """``start``, ``done``, ``skip`` (with a reason) or ``reopen`` a runbook task."""
+    incident = service.get(db=db, incident_id=incident_id, for_update=True)
+    task = runbook.change_task(
+        db=db,
+        incident=incident,
+        task_id=task_id,
+        action=action,
+        actor=principal.actor,
+        clock=clock,
+        reason=body.reason if body else None,
+    )
+    db.commit()
+    return TaskRead.model_validate(task)
+
+
+@router.post("/{incident_id}/merge", response_model=IncidentDetail)
+def merge(
+    incident_id: int, body: MergeIn, principal: Commander, db: DbSession, clock: ClockDep
+) -> IncidentDetail:
+    """Fold this incident into ``into``: alerts move over, this one is resolved as merged."""
+    first, second = sorted((incident_id, body.into))  # lock in id order: no deadlock between two merges
+    locked = {i: service.get(db=db, incident_id=i, for_update=True) for i in (first, second)}
+    target = merging.merge(
+        db=db, source=locked[incident_id], target=locked[body.into], actor=principal.actor, clock=clock
+    )
+    return _commit_detail(db, target)
+
+
+@router.get("/{incident_id}/evidence")
+def get_evidence(incident_id: int, _viewer: CurrentPrincipal, db: DbSession) -> dict[str, Any]:
+    """The evidence frozen when the incident opened: the raw alerts and labels that caused it."""
+    return service.get(db=db, incident_id=incident_id).evidence

@@ -1,0 +1,149 @@
+"""Incident API shapes (Create / Read / command bodies)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from eventguard.incidents.models import IncidentRole, IncidentStatus, TaskStatus
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class IncidentRead(_Read):
+    id: int
+    event_id: int
+    title: str
+    status: IncidentStatus
+    level: int
+    scenario_id: str | None
+    kind: str | None
+    core_functions: list[str]
+    impact: str | None
+    group_key: str
+    source: str
+    is_drill: bool
+    phase: str | None
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    mitigating_at: datetime | None
+    monitoring_at: datetime | None
+    resolved_at: datetime | None
+    reviewed_at: datetime | None
+    last_alert_at: datetime | None
+    alert_count: int
+    firing_count: int
+    eta: datetime | None
+    merged_into_id: int | None
+    declared_by: str | None
+    updated_at: datetime
+
+
+class RoleRead(_Read):
+    role: IncidentRole
+    person_id: str | None
+    team_id: str | None
+    assigned_at: datetime
+    assigned_by: str
+
+
+class TaskRead(_Read):
+    id: int
+    position: int
+    step_id: str
+    title: dict[str, str]
+    details: dict[str, str] | None
+    owner_team: str
+    core_function: str | None
+    status: TaskStatus
+    skip_reason: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    finished_by: str | None
+
+
+class TimelineRead(_Read):
+    id: int
+    at: datetime
+    kind: str
+    actor_type: str
+    actor_name: str
+    text: str | None
+    data: dict[str, Any]
+
+
+class IncidentDetail(IncidentRead):
+    event_slug: str
+    roles: list[RoleRead]
+    tasks: list[TaskRead]
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class IncidentDeclare(BaseModel):
+    """Declare an incident no alert reported (a participant dispute, a PR crisis …)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: str = Field(description="Event slug.")
+    title: str = Field(min_length=1, max_length=300)
+    level: Literal[1, 2, 3] | None = Field(default=None, description="Default: the scenario's default level.")
+    scenario_id: str | None = None
+    core_functions: list[str] | None = None
+    impact: str | None = Field(default=None, max_length=4000)
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: IncidentStatus
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class Resolve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class Relevel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    level: Literal[1, 2, 3]
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class RoleAssign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: IncidentRole
+    person_id: str = Field(min_length=1, max_length=64)
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=10000)
+
+
+class ProgressIn(BaseModel):
+    """A progress update: what was done and when service should be back (seed: tech reports ETA)."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=10000)
+    eta: AwareDatetime | None = None
+    team: str | None = Field(default=None, max_length=64)
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    into: int = Field(description="Id of the incident this one is folded into.")
+
+
+class TaskChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=4000)

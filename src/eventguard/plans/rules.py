@@ -1,0 +1,132 @@
+"""Every problem the plan validator reports: a stable code, an English message (the msgid, translated
+in i18n/zh_CN/plans.po) and whether it fails validation. docs/plan-format.md lists every code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    msgid: str
+    severity: Severity = "error"
+
+
+# Reading the file.
+NOT_A_FILE = Rule("not_a_file", 'Cannot read "{file}": {reason}.')
+YAML_SYNTAX = Rule("yaml_syntax", "YAML syntax error: {problem}.")
+EMPTY_PLAN = Rule("empty_plan", "The plan is empty.")
+NOT_A_MAPPING = Rule("not_a_mapping", "The plan must be a mapping of keys (format_version, event, teams …).")
+DUPLICATE_KEY = Rule(
+    "duplicate_key", 'Key "{key}" appears twice in this mapping (first at line {first_line}).'
+)
+RECURSIVE_ALIAS = Rule("recursive_alias", "A YAML alias refers to itself.")
+
+# The shape of each part (from the Pydantic models).
+MISSING_KEY = Rule("missing_key", 'Required key "{key}" is missing.')
+UNKNOWN_KEY = Rule("unknown_key", 'Unknown key "{key}".')
+UNKNOWN_KEY_SUGGESTION = Rule("unknown_key", 'Unknown key "{key}"; did you mean "{suggestion}"?')
+EXPECTED_TEXT = Rule("wrong_type", "Expected text here, got {value}.")
+EXPECTED_INTEGER = Rule("wrong_type", "Expected a whole number here, got {value}.")
+EXPECTED_NUMBER = Rule("wrong_type", "Expected a number here, got {value}.")
+EXPECTED_BOOLEAN = Rule("wrong_type", "Expected true or false here, got {value}.")
+EXPECTED_LIST = Rule("wrong_type", "Expected a list here, got {value}.")
+EXPECTED_LOCALIZED = Rule(
+    "wrong_type", "Expected a text in both languages here (keys zh-CN and en), got {value}."
+)
+EXPECTED_MAPPING = Rule("wrong_type", "Expected a mapping of keys here, got {value}.")
+INVALID_CHOICE = Rule("invalid_choice", "Invalid value {value}; expected one of: {expected}.")
+INVALID_TARGET = Rule("invalid_target", "A notification target needs exactly one of team, person or channel.")
+INVALID_ID = Rule("invalid_id", 'Invalid id "{value}": use lower-case letters, digits, "-" and "_".')
+INVALID_SLUG = Rule("invalid_slug", 'Invalid slug "{value}": use lower-case letters, digits and "-".')
+INVALID_URL = Rule("invalid_url", 'Invalid URL "{value}": it must start with http:// or https://.')
+INVALID_DURATION = Rule("invalid_duration", 'Invalid duration "{value}"; write it like 30s, 5m, 2h or 1h30m.')
+INVALID_TIMEZONE = Rule(
+    "invalid_timezone", 'Unknown time zone "{value}"; use an IANA name like Asia/Shanghai.'
+)
+INVALID_DATETIME = Rule(
+    "invalid_datetime", "Invalid date and time {value}; write it like 2026-06-16T09:00:00+08:00."
+)
+NAIVE_DATETIME = Rule("naive_datetime", "The date and time {value} has no UTC offset; add one, like +08:00.")
+EMPTY_TEXT = Rule("empty_text", "This text must not be empty.")
+TOO_SMALL = Rule("out_of_range", "The value {value} is below the minimum {limit}.")
+TOO_LARGE = Rule("out_of_range", "The value {value} is above the maximum {limit}.")
+INVALID_VALUE = Rule("invalid_value", "Invalid value: {detail}.")
+
+# What the plan means (plans.validate).
+DUPLICATE_ID = Rule("duplicate_id", 'The id "{id}" is used twice in {section} (first at line {first_line}).')
+UNKNOWN_TEAM = Rule("unknown_team", 'Unknown team "{ref}"; the plan defines: {known}.')
+UNKNOWN_PERSON = Rule("unknown_person", 'Unknown person "{ref}"; the plan defines: {known}.')
+UNKNOWN_CHANNEL = Rule("unknown_channel", 'Unknown channel "{ref}"; the plan defines: {known}.')
+UNKNOWN_CORE_FUNCTION = Rule(
+    "unknown_core_function", 'Unknown core function "{ref}"; the plan defines: {known}.'
+)
+UNKNOWN_SCENARIO = Rule("unknown_scenario", 'Unknown scenario "{ref}"; the plan defines: {known}.')
+UNKNOWN_BACKUP_PLAN = Rule("unknown_backup_plan", 'Unknown backup plan "{ref}"; the plan defines: {known}.')
+UNKNOWN_TEMPLATE = Rule("unknown_template", 'Unknown template "{ref}"; the plan defines: {known}.')
+UNKNOWN_ESCALATION_POLICY = Rule(
+    "unknown_escalation_policy", 'Unknown escalation policy "{ref}"; the plan defines: {known}.'
+)
+PHASE_REVERSED = Rule("phase_reversed", "The {phase} phase ends before it starts.")
+PHASE_OVERLAP = Rule("phase_overlap", "The {phase} phase overlaps the {other} phase.")
+PHASE_DUPLICATE = Rule("phase_duplicate", "The {phase} phase is defined twice.")
+PHASE_ORDER = Rule(
+    "phase_order", "The {phase} phase starts before the {previous} phase; phases run prep, live, post."
+)
+LEVEL_MISSING = Rule(
+    "level_missing", "Level {level} is not defined; levels 1, 2 and 3 must each be defined once."
+)
+LEVEL_DUPLICATE = Rule("level_duplicate", "Level {level} is defined twice.")
+LEVEL_NOBODY_NOTIFIED = Rule(
+    "level_nobody_notified", "Level {level} notifies nobody; add a target under notify."
+)
+LEVEL1_SLOW_NOTIFY = Rule(
+    "level1_slow_notification",
+    "Level 1 notifies within {value}; the plan's rule is to notify the leads within 5 minutes.",
+    "warning",
+)
+ESCALATION_STEP_EMPTY = Rule("escalation_step_empty", "This escalation step notifies nobody.")
+RESTORE_PRIORITY_DUPLICATE = Rule(
+    "restore_priority_duplicate", 'Restore priority {priority} is used by both "{first}" and "{second}".'
+)
+TEAM_NO_LEAD = Rule("team_no_lead", 'Team "{team}" has no lead.')
+TEAM_UNREACHABLE = Rule(
+    "team_unreachable", 'Team "{team}" cannot be reached: it has no channel and no member with a contact.'
+)
+VENDOR_DETAILS_MISSING = Rule(
+    "vendor_details_missing",
+    'Vendor team "{team}" has no vendor details (company, service, escalation contact).',
+)
+PERSON_NO_CONTACT = Rule(
+    "person_no_contact", 'Person "{person}" has no email, phone or IM handle.', "warning"
+)
+INLINE_SECRET = Rule(
+    "inline_secret",
+    'Channel "{channel}" holds a secret in the plan; put it in an environment variable named by secret_env.',
+)
+RUNBOOK_STEP_NO_OWNER = Rule("runbook_step_no_owner", 'Runbook step "{step}" has no owner team.')
+SCENARIO_NO_RUNBOOK = Rule("scenario_no_runbook", 'Scenario "{scenario}" has no runbook steps.', "warning")
+INVALID_REGEX = Rule("invalid_regex", 'Invalid regular expression "{pattern}": {problem}.')
+RULE_MATCHES_EVERYTHING = Rule(
+    "rule_matches_everything",
+    "This classification rule has no match, match_re or sources: it matches every alert.",
+    "warning",
+)
+TEMPLATE_MISSING_LANGUAGE = Rule("template_missing_language", 'Template "{template}" has no {language} text.')
+TEMPLATE_SYNTAX = Rule("template_syntax", "Template syntax error: {problem}.")
+TEMPLATE_UNKNOWN_VARIABLE = Rule(
+    "template_unknown_variable", 'Template variable "{name}" does not exist; the variables are: {allowed}.'
+)
+RISK_SCORE_OUT_OF_RANGE = Rule(
+    "risk_score_out_of_range", "The risk {field} must be from 1 to 5, not {value}."
+)
+BACKUP_PLAN_INCOMPLETE = Rule("backup_plan_incomplete", 'Backup plan "{plan}" of kind {kind} needs {key}.')
+
+
+def all_rules() -> list[Rule]:
+    """Every rule defined above (for the docs and translation tests)."""
+    return [value for value in globals().values() if isinstance(value, Rule)]

@@ -1,0 +1,298 @@
+"""What a plan means, checked: every reference resolves, every level notifies someone, every runbook
+step has an owner, templates use only known variables, phases do not overlap … (docs/plan-format.md).
+
+``validate_source`` is the whole pipeline: YAML -> shape (``plans.parse``) -> these checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from pydantic import BaseModel
+
+from eventguard.plans import rules
+from eventguard.plans.issues import Locator, Path, PlanIssue, ValidationResult
+from eventguard.plans.loader import load_plan
+from eventguard.plans.parse import ParsedPlan, parse_plan
+from eventguard.plans.rules import Rule
+from eventguard.plans.schemas import (
+    Channel,
+    ClassificationRule,
+    NotifyTarget,
+    PersonTarget,
+    Scenario,
+    TeamTarget,
+)
+from eventguard.plans.templates import template_problems
+from eventguard.plans.types import PHASE_ORDER, format_duration
+
+FIVE_MINUTES = timedelta(minutes=5)
+_SECRET_QUERY_KEYS = {"key", "access_token", "token", "secret", "sign", "signature", "sig"}
+_SECRET_PATH_MARKERS = ("hooks.slack.com/services/", "/open-apis/bot/v2/hook/")
+_SECTION_RULES = {
+    "people": rules.UNKNOWN_PERSON,
+    "teams": rules.UNKNOWN_TEAM,
+    "channels": rules.UNKNOWN_CHANNEL,
+    "core_functions": rules.UNKNOWN_CORE_FUNCTION,
+    "scenarios": rules.UNKNOWN_SCENARIO,
+    "backup_plans": rules.UNKNOWN_BACKUP_PLAN,
+    "templates": rules.UNKNOWN_TEMPLATE,
+    "escalation_policies": rules.UNKNOWN_ESCALATION_POLICY,
+}
+_ID_SECTIONS = (*_SECTION_RULES, "risks", "monitoring")
+
+
+def validate_source(*, source: str, filename: str) -> ValidationResult:
+    """Every error and warning in the plan ``source`` (read from ``filename``), never an exception."""
+    loaded = load_plan(source, filename)
+    if loaded.data is None:
+        return ValidationResult.from_issues(loaded.issues, None)
+    parsed = parse_plan(loaded.data, loaded.locator)
+    issues = [*loaded.issues, *parsed.issues, *_Checker(parsed, loaded.locator).run()]
+    return ValidationResult.from_issues(issues, parsed.spec)
+
+
+class _Checker:
+    def __init__(self, parsed: ParsedPlan, locator: Locator) -> None:
+        self.parsed = parsed
+        self.spec = parsed.spec
+        self.locator = locator
+        self.issues: list[PlanIssue] = []
+        self.known: dict[str, set[str]] = {}
+
+    def run(self) -> list[PlanIssue]:
+        for section in _ID_SECTIONS:
+            self._unique_ids(section)
+        if "event" not in self.parsed.broken_sections:
+            self._event()
+        self._people_and_channels()
+        self._teams()
+        self._core_functions()
+        self._levels()
+        self._escalation_policies()
+        for scenario in self.spec.scenarios:
+            self._scenario(scenario)
+        self._backup_plans()
+        self._templates()
+        self._risks_and_monitoring()
+        return self.issues
+
+    # -- helpers
+
+    def at(self, model: BaseModel, *keys: str | int) -> Path:
+        return (*self.parsed.path_of(model), *keys)
+
+    def report(self, rule: Rule, path: Path, **params: Any) -> None:
+        self.issues.append(self.locator.issue(rule, path, **params))
+
+    def ref(self, section: str, value: str | None, path: Path) -> None:
+        """Report ``value`` unless it names an item of ``section`` (or one that already failed)."""
+        if value is None or value in self.known[section]:
+            return
+        if section in self.parsed.broken_sections or (section, value) in self.parsed.broken_ids:
+            return
+        known = ", ".join(sorted(self.known[section])) or "-"
+        self.report(_SECTION_RULES[section], path, ref=value, known=known)
+
+    def refs(self, section: str, values: Iterable[str], owner: BaseModel, key: str) -> None:
+        for index, value in enumerate(values):
+            self.ref(section, value, self.at(owner, key, index))
+
+    def targets(self, targets: list[NotifyTarget], owner: BaseModel) -> None:
+        for target in targets:
+            if isinstance(target, TeamTarget):
+                self.ref("teams", target.team, self.at(target, "team"))
+            elif isinstance(target, PersonTarget):
+                self.ref("people", target.person, self.at(target, "person"))
+            else:
+                self.ref("channels", target.channel, self.at(target, "channel"))
+
+    def _unique_ids(self, section: str) -> None:
+        first: dict[str, BaseModel] = {}
+        for item in getattr(self.spec, section):
+            if item.id in first:
+                line = self.locator.position(self.at(first[item.id], "id")).line
+                self.report(
+                    rules.DUPLICATE_ID, self.at(item, "id"), section=section, id=item.id, first_line=line
+                )
+            first.setdefault(item.id, item)
+        self.known[section] = set(first)
+
+    # -- sections
+
+    def _event(self) -> None:
+        event = self.spec.event
+        self.ref("people", event.owner, self.at(event, "owner"))
+        seen: dict[str, BaseModel] = {}
+        previous = None
+        for phase in sorted(event.phases, key=lambda item: item.start):
+            if phase.name in seen:
+                self.report(rules.PHASE_DUPLICATE, self.at(phase, "name"), phase=phase.name)
+            seen[phase.name] = phase
+            if phase.end <= phase.start:
+                self.report(rules.PHASE_REVERSED, self.at(phase, "end"), phase=phase.name)
+            if previous is not None and phase.start < previous.end:
+                self.report(
+                    rules.PHASE_OVERLAP, self.at(phase, "start"), phase=phase.name, other=previous.name
+                )
+            if previous is not None and PHASE_ORDER.index(phase.name) < PHASE_ORDER.index(previous.name):
+                self.report(
+                    rules.PHASE_ORDER, self.at(phase, "start"), phase=phase.name, previous=previous.name
+                )
+            previous = phase
+
+    def _people_and_channels(self) -> None:
+        for person in self.spec.people:
+            im = person.im
+            if not (person.email or person.phone or im.wecom or im.dingtalk or im.feishu or im.slack):
+                self.report(rules.PERSON_NO_CONTACT, self.at(person, "id"), person=person.id)
+        for channel in self.spec.channels:
+            self.ref("people", channel.owner, self.at(channel, "owner"))
+            if channel.secret is not None:
+                self.report(rules.INLINE_SECRET, self.at(channel, "secret"), channel=channel.id)
+            elif _has_inline_secret(channel):
+                self.report(rules.INLINE_SECRET, self.at(channel, "target"), channel=channel.id)
+
+    def _teams(self) -> None:
+        people = {person.id: person for person in self.spec.people}
+        for team in self.spec.teams:
+            self.ref("people", team.lead, self.at(team, "lead"))
+            self.refs("people", team.members, team, "members")
+            self.refs("channels", team.channels, team, "channels")
+            if team.lead is None:
+                self.report(rules.TEAM_NO_LEAD, self.at(team, "id"), team=team.id)
+            if team.kind == "vendor" and team.vendor is None:
+                self.report(rules.VENDOR_DETAILS_MISSING, self.at(team, "kind"), team=team.id)
+            reachable = [
+                people[member]
+                for member in {*team.members, *([team.lead] if team.lead else [])}
+                if member in people and (people[member].email or people[member].phone)
+            ]
+            if not team.channels and not reachable and "people" not in self.parsed.broken_sections:
+                self.report(rules.TEAM_UNREACHABLE, self.at(team, "id"), team=team.id)
+
+    def _core_functions(self) -> None:
+        by_priority: dict[int, str] = {}
+        for function in self.spec.core_functions:
+            first = by_priority.setdefault(function.restore_priority, function.id)
+            if first != function.id:
+                self.report(
+                    rules.RESTORE_PRIORITY_DUPLICATE,
+                    self.at(function, "restore_priority"),
+                    priority=function.restore_priority,
+                    first=first,
+                    second=function.id,
+                )
+
+    def _levels(self) -> None:
+        seen: set[int] = set()
+        for level in self.spec.levels:
+            if level.level in seen:
+                self.report(rules.LEVEL_DUPLICATE, self.at(level, "level"), level=level.level)
+            seen.add(level.level)
+            if not level.notify:
+                self.report(rules.LEVEL_NOBODY_NOTIFIED, self.at(level, "notify"), level=level.level)
+            self.targets(level.notify, level)
+            self.ref("escalation_policies", level.escalation_policy, self.at(level, "escalation_policy"))
+            if level.level == 1 and level.notify_within > FIVE_MINUTES:
+                value = format_duration(level.notify_within)
+                self.report(rules.LEVEL1_SLOW_NOTIFY, self.at(level, "notify_within"), value=value)
+        if "levels" not in self.parsed.broken_sections:
+            for number in (1, 2, 3):
+                if number not in seen:
+                    self.report(rules.LEVEL_MISSING, ("levels",), level=number)
+
+    def _escalation_policies(self) -> None:
+        for policy in self.spec.escalation_policies:
+            for step in policy.steps:
+                if not step.notify:
+                    self.report(rules.ESCALATION_STEP_EMPTY, self.at(step, "after"))
+                self.targets(step.notify, step)
+
+    def _scenario(self, scenario: Scenario) -> None:
+        self.refs("core_functions", scenario.core_functions, scenario, "core_functions")
+        self.refs("backup_plans", scenario.backup_plans, scenario, "backup_plans")
+        self.refs("templates", scenario.templates, scenario, "templates")
+        for rule in scenario.classification:
+            self._classification(rule)
+        if not scenario.runbook:
+            self.report(rules.SCENARIO_NO_RUNBOOK, self.at(scenario, "id"), scenario=scenario.id)
+        step_ids: dict[str, BaseModel] = {}
+        for step in scenario.runbook:
+            if step.id in step_ids:
+                line = self.locator.position(self.at(step_ids[step.id], "id")).line
+                self.report(
+                    rules.DUPLICATE_ID, self.at(step, "id"), section="runbook", id=step.id, first_line=line
+                )
+            step_ids.setdefault(step.id, step)
+            if step.owner is None:
+                self.report(rules.RUNBOOK_STEP_NO_OWNER, self.at(step, "id"), step=step.id)
+            self.ref("teams", step.owner, self.at(step, "owner"))
+            self.ref("core_functions", step.core_function, self.at(step, "core_function"))
+
+    def _classification(self, rule: ClassificationRule) -> None:
+        self.refs("core_functions", rule.core_functions, rule, "core_functions")
+        for label, pattern in rule.match_re.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                self.report(
+                    rules.INVALID_REGEX, self.at(rule, "match_re", label), pattern=pattern, problem=exc.msg
+                )
+        if not (rule.match or rule.match_re or rule.sources):
+            self.report(rules.RULE_MATCHES_EVERYTHING, self.at(rule, "level"))
+
+    def _backup_plans(self) -> None:
+        needs = {"stream": "stream_url", "links": "links", "offline_pack": "offline_pack_url"}
+        for plan in self.spec.backup_plans:
+            key = needs[plan.kind]
+            if not getattr(plan, key):
+                self.report(
+                    rules.BACKUP_PLAN_INCOMPLETE, self.at(plan, "kind"), plan=plan.id, kind=plan.kind, key=key
+                )
+
+    def _templates(self) -> None:
+        for template in self.spec.templates:
+            for language, key in (("zh-CN", "zh-CN"), ("en", "en")):
+                text = template.text(language)
+                if text is None:
+                    self.report(
+                        rules.TEMPLATE_MISSING_LANGUAGE,
+                        self.at(template, "id"),
+                        template=template.id,
+                        language=language,
+                    )
+                    continue
+                for field in ("title", "body"):
+                    path = self.at(template, key, field)
+                    for problem in template_problems(getattr(text, field)):
+                        self.issues.append(
+                            self.locator.issue(
+                                problem.rule, path, text_line=problem.text_line, **problem.params
+                            )
+                        )
+
+    def _risks_and_monitoring(self) -> None:
+        for risk in self.spec.risks:
+            for field in ("likelihood", "impact"):
+                value = getattr(risk, field)
+                if not 1 <= value <= 5:
+                    self.report(rules.RISK_SCORE_OUT_OF_RANGE, self.at(risk, field), field=field, value=value)
+            self.ref("teams", risk.owner, self.at(risk, "owner"))
+            self.ref("scenarios", risk.scenario, self.at(risk, "scenario"))
+        for probe in self.spec.monitoring:
+            self.ref("scenarios", probe.scenario, self.at(probe, "scenario"))
+
+
+def _has_inline_secret(channel: Channel) -> bool:
+    """A webhook URL that carries its key, token or signature (WeCom key=, DingTalk access_token= …)."""
+    parts = urlsplit(channel.target)
+    if parts.password:
+        return True
+    if set(parse_qs(parts.query)) & _SECRET_QUERY_KEYS:
+        return True
+    return any(marker in channel.target for marker in _SECRET_PATH_MARKERS)

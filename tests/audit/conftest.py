@@ -1,0 +1,3 @@
+from tests.auth.factories import cheap_password_hashing
+
+__all__ = ["cheap_password_hashing"]
