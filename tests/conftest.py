@@ -120,7 +120,9 @@ def event(db: Session, clock: FrozenClock, example_source: str) -> Event:
         db=db, source=example_source, filename=str(EXAMPLE_PLAN), actor=Actor.cli("test"), clock=clock
     )
     db.commit()
-    return events.get(db=db, event_id=version.event_id)
+    found = events.get(db=db, event_id=version.event_id)
+    db.commit()  # end the read so that this session sees what the app commits next (SQLite WAL snapshots)
+    return found
 
 
 AuthHeaders = Callable[[str], dict[str, str]]

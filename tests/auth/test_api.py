@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -38,10 +39,10 @@ def test_login_answers_a_session_and_sets_an_httponly_lax_cookie(
     assert "Secure" not in cookie  # base_url is http://testserver
 
 
-def test_the_cookie_is_secure_behind_https(client: TestClient, db: Session, clock: FrozenClock) -> None:
-    client.app.state.settings = client.app.state.settings.model_copy(
-        update={"base_url": "https://eg.example"}
-    )  # type: ignore[attr-defined]
+def test_the_cookie_is_secure_behind_https(
+    app: FastAPI, client: TestClient, db: Session, clock: FrozenClock
+) -> None:
+    app.state.settings = app.state.settings.model_copy(update={"base_url": "https://eg.example"})
     make_user(db, clock, "alice")
     response = client.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
     assert "Secure" in response.headers["set-cookie"]

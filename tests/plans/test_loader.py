@@ -9,7 +9,10 @@ def test_it_records_the_line_and_column_of_every_key_and_item() -> None:
     assert loaded.issues == []
     assert (positions[("event", "slug")].line, positions[("event", "slug")].column) == (2, 9)
     assert positions[("teams", 0)].line == 4
-    assert (positions[("teams", 0, "members", 1)].line, positions[("teams", 0, "members", 1)].column) == (5, 18)
+    assert (positions[("teams", 0, "members", 1)].line, positions[("teams", 0, "members", 1)].column) == (
+        5,
+        18,
+    )
 
 
 def test_it_reports_a_yaml_syntax_error_with_its_line_and_column() -> None:

@@ -37,7 +37,9 @@ def test_it_explains_how_to_write_a_duration(example_source: str) -> None:
 
 
 def test_it_asks_for_a_utc_offset_on_phase_times(example_source: str) -> None:
-    source = edit(example_source, "      start: 2026-05-01T00:00:00+08:00", "      start: 2026-05-01T00:00:00")
+    source = edit(
+        example_source, "      start: 2026-05-01T00:00:00+08:00", "      start: 2026-05-01T00:00:00"
+    )
     issue = only(check(source), "naive_datetime")
     assert issue.line == line_of(source, "start: 2026-05-01T00:00:00\n")
 

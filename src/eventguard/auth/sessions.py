@@ -101,9 +101,9 @@ def _count_failure(
 
 def _two_factor_roles(db: Session) -> set[str]:
     # The plan in force says which roles must use two-factor authentication (plans domain).
-    from eventguard.plans import service as plans
+    from eventguard.plans.service import two_factor_roles
 
-    return {str(role) for role in plans.two_factor_roles(db=db)}
+    return {str(role) for role in two_factor_roles(db=db)}
 
 
 def _check_credentials(

@@ -61,4 +61,4 @@ def demo(
     if serve:
         from eventguard.cli.serve import serve as run_server
 
-        run_server(host=None, port=None)
+        run_server(host=None, port=None, worker=True)

@@ -38,7 +38,13 @@ def _register_domain_commands() -> None:
     from eventguard.cli import serve
 
     serve.register(app)
-    for module_name in ("eventguard.plans.cli", "eventguard.auth.cli"):
+    for module_name in (
+        "eventguard.plans.cli",
+        "eventguard.auth.cli",
+        "eventguard.alerts.cli",
+        "eventguard.incidents.cli",
+        "eventguard.worker.cli",
+    ):
         module = __import__(module_name, fromlist=["register"])
         module.register(app)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import typer
 
 from eventguard.cli.context import settings
@@ -11,15 +13,31 @@ from eventguard.logs import configure as configure_logging
 def serve(
     host: str | None = typer.Option(None, help="Bind address (default: EVENTGUARD_HOST)."),
     port: int | None = typer.Option(None, help="Port (default: EVENTGUARD_PORT)."),
+    worker: bool = typer.Option(True, help="Also run the background worker in this process."),
 ) -> None:
-    """Serve the API and the web console."""
+    """Serve the API and the web console (with an in-process worker unless --no-worker)."""
     import uvicorn
 
     from eventguard.app import create_app
+    from eventguard.clock import SystemClock
+    from eventguard.worker.loop import run_forever
 
     cfg = settings()
     configure_logging(cfg.log_level, cfg.log_json)
-    uvicorn.run(create_app(cfg), host=host or cfg.host, port=port or cfg.port, log_config=None)
+    app = create_app(cfg)
+    stop = threading.Event()
+    if worker:
+        thread = threading.Thread(
+            target=run_forever,
+            kwargs={"database": app.state.db, "clock": SystemClock(), "interval": 5.0, "stop": stop},
+            name="eventguard-worker",
+            daemon=True,
+        )
+        thread.start()
+    try:
+        uvicorn.run(app, host=host or cfg.host, port=port or cfg.port, log_config=None)
+    finally:
+        stop.set()
 
 
 def register(app: typer.Typer) -> None:

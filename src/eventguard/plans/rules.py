@@ -75,7 +75,7 @@ PHASE_REVERSED = Rule("phase_reversed", "The {phase} phase ends before it starts
 PHASE_OVERLAP = Rule("phase_overlap", "The {phase} phase overlaps the {other} phase.")
 PHASE_DUPLICATE = Rule("phase_duplicate", "The {phase} phase is defined twice.")
 PHASE_ORDER = Rule(
-    "phase_order", "The {phase} phase starts before the {previous} phase; phases run prep, live, post."
+    "phase_order", "The {phase} phase starts after the {previous} phase; phases run prep, live, post."
 )
 LEVEL_MISSING = Rule(
     "level_missing", "Level {level} is not defined; levels 1, 2 and 3 must each be defined once."

@@ -29,6 +29,7 @@ from eventguard.plans.schemas import PlanSpec
 from eventguard.plans.types import PhaseName
 
 _CACHE_SIZE = 64
+_USER_ACTORS = ("user", "token")  # both carry the user's id
 _spec_cache: OrderedDict[str, PlanSpec] = OrderedDict()
 _cache_lock = Lock()
 
@@ -70,7 +71,7 @@ def apply_plan(
         source=source,
         spec=export.normalized(spec),
         checksum=digest,
-        author_id=actor.id if actor.type == "user" else None,
+        author_id=actor.id if actor.type in _USER_ACTORS else None,
         author_name=actor.name,
         comment=comment,
         created_at=clock.now(),

@@ -1,0 +1,35 @@
+"""`eventguard worker`."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import typer
+
+from eventguard.cli.context import settings
+from eventguard.clock import SystemClock
+from eventguard.db import Database
+from eventguard.logs import configure as configure_logging
+from eventguard.worker.loop import run_forever, run_once
+
+
+def worker(
+    interval: float = typer.Option(5.0, min=0.1, help="Seconds between passes."),
+    once: bool = typer.Option(False, "--once", help="Run one pass and exit."),
+) -> None:
+    """Run the background jobs (auto-resolve; later outbox delivery and escalation)."""
+    cfg = settings()
+    configure_logging(cfg.log_level, cfg.log_json)
+    database = Database(cfg.database_url)
+    if once:
+        run_once(database=database, clock=SystemClock())
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run_forever(database=database, clock=SystemClock(), interval=interval, stop=stop)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("worker")(worker)

@@ -1,0 +1,47 @@
+"""One pass of every periodic job, and the loop that repeats it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from eventguard.clock import Clock
+from eventguard.db import Database
+from eventguard.incidents import grouping
+from eventguard.incidents.models import Incident, IncidentStatus
+from eventguard.logs import get_logger
+from eventguard.plans import service as plans
+from eventguard.plans.schemas import PlanSpec
+
+log = get_logger("eventguard.worker")
+
+
+@dataclass
+class PassReport:
+    auto_resolved: list[int] = field(default_factory=list)
+
+
+def run_once(*, database: Database, clock: Clock) -> PassReport:
+    """Run every job once, each in its own transaction."""
+    report = PassReport()
+    with database.session(write=True) as db:
+        event_ids = set(db.scalars(select(Incident.event_id).where(Incident.status == IncidentStatus.monitoring)))
+        specs: dict[int, PlanSpec] = {eid: plans.get_active_plan(db=db, event_id=eid) for eid in event_ids}
+        if specs:
+            report.auto_resolved = grouping.sweep_auto_resolve(db=db, clock=clock, specs=specs)
+        db.commit()
+    if report.auto_resolved:
+        log.info("auto_resolved", incidents=report.auto_resolved)
+    return report
+
+
+def run_forever(*, database: Database, clock: Clock, interval: float, stop: threading.Event) -> None:
+    """Repeat ``run_once`` every ``interval`` seconds until ``stop`` is set; errors are logged, not fatal."""
+    while not stop.is_set():
+        try:
+            run_once(database=database, clock=clock)
+        except Exception:  # a failing pass must not kill the worker; the next pass retries
+            log.exception("worker_pass_failed")
+        stop.wait(interval)
