@@ -25,6 +25,23 @@ def _msgids_in_code() -> set[tuple[str, str]]:
     return found
 
 
+def _msgids_in_templates() -> set[tuple[str, str]]:
+    import re
+
+    pattern = re.compile(r"""\bt\((["'])(.+?)\1""")
+    found: set[tuple[str, str]] = set()
+    for path in SRC.rglob("*.html"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            found.update((m.group(2), f"{path.relative_to(SRC)}:{number}") for m in pattern.finditer(line))
+    return found
+
+
+def test_every_text_in_the_console_templates_has_a_chinese_translation() -> None:
+    catalog = zh_catalog()
+    missing = sorted(where + "  " + msgid for msgid, where in _msgids_in_templates() if msgid not in catalog)
+    assert missing == []
+
+
 def test_every_message_in_the_code_has_a_chinese_translation() -> None:
     catalog = zh_catalog()
     missing = sorted(where + "  " + msgid for msgid, where in _msgids_in_code() if msgid not in catalog)

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 from eventguard.clock import Clock
 from eventguard.errors import NotFound
 from eventguard.events.models import Event
+from eventguard.i18n import Message
 
 
 def get_by_slug(*, db: Session, slug: str) -> Event:
     """The event with ``slug``; NotFound otherwise."""
     event = db.scalar(select(Event).where(Event.slug == slug))
     if event is None:
-        raise NotFound(f"no event {slug!r}", code="event_not_found", details={"slug": slug})
+        raise NotFound(Message("No event {slug}.", {"slug": slug}), code="event_not_found", details={"slug": slug})
     return event
 
 
@@ -24,7 +25,7 @@ def get(*, db: Session, event_id: int) -> Event:
     """The event with ``event_id``; NotFound otherwise."""
     event = db.get(Event, event_id)
     if event is None:
-        raise NotFound(f"no event #{event_id}", code="event_not_found", details={"id": event_id})
+        raise NotFound(Message("No event {slug}.", {"slug": event_id}), code="event_not_found", details={"id": event_id})
     return event
 
 

@@ -100,7 +100,8 @@ async def plan_submission(request: Request) -> PlanSubmission:
             return PlanSubmission.model_validate(json.loads(raw))
         except (ValueError, ValidationError) as exc:
             raise InvalidInput(
-                Message('Send the plan as YAML text, or as JSON with the YAML in "source".'), code="invalid_body"
+                Message('Send the plan as YAML text, or as JSON with the YAML in "source".'),
+                code="invalid_body",
             ) from exc
     try:
         source = raw.decode("utf-8")

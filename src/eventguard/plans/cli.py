@@ -49,20 +49,21 @@ def _read(path: Path) -> tuple[str, ValidationResult | None]:
         return "", ValidationResult.from_issues([issue], None)
 
 
-def _report(result: ValidationResult, filename: str, language: str) -> None:
+def _report(result: ValidationResult, filename: str, language: str, *, summary_if_valid: bool) -> None:
     for issue in [*result.errors, *result.warnings]:
         _say(issue.format(language))
     counts = {"file": filename, "errors": len(result.errors), "warnings": len(result.warnings)}
     if result.valid:
-        _say(Message("{file}: the plan is valid ({warnings} warning(s)).", counts).render(language))
+        if summary_if_valid:
+            _say(Message("{file}: the plan is valid ({warnings} warning(s)).", counts).render(language))
     else:
         _say(Message("{file}: {errors} error(s), {warnings} warning(s).", counts).render(language))
 
 
-def _validated(file: Path, language: str) -> tuple[str, ValidationResult]:
+def _validated(file: Path, language: str, *, summary_if_valid: bool) -> tuple[str, ValidationResult]:
     source, unreadable = _read(file)
     result = unreadable or service.validate_source(source=source, filename=str(file))
-    _report(result, str(file), language)
+    _report(result, str(file), language, summary_if_valid=summary_if_valid)
     if not result.valid:
         raise typer.Exit(1)
     return source, result
@@ -74,7 +75,7 @@ def validate(
     lang: str | None = LangOption,
 ) -> None:
     """Check a plan; print every problem with its line and column; exit 1 on any error."""
-    _validated(file, _language(lang))
+    _validated(file, _language(lang), summary_if_valid=True)
 
 
 @plan_app.command("apply")
@@ -86,7 +87,7 @@ def apply(
 ) -> None:
     """Validate a plan and store it as its event's newest version."""
     language = _language(lang)
-    source, result = _validated(file, language)
+    source, result = _validated(file, language, summary_if_valid=False)
     assert result.spec is not None  # _validated exits on errors
     slug = result.spec.event.slug
     with open_session() as db:

@@ -18,6 +18,8 @@ from eventguard.plans import rules
 from eventguard.plans.issues import Locator, Path, PlanIssue, Position
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
+# libyaml parses ~50 times faster and gives the same marks; the pure-Python loader is the fallback.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -92,7 +94,7 @@ def load_plan(source: str, filename: str) -> LoadedPlan:
     positions: dict[Path, Position] = {(): Position(1, 1)}
     locator = Locator(filename, positions)
     try:
-        root = yaml.compose(source, Loader=yaml.SafeLoader)
+        root = yaml.compose(source, Loader=_YAML_LOADER)
     except yaml.MarkedYAMLError as exc:
         return LoadedPlan(None, locator, [_syntax_issue(exc, filename)])
     except yaml.YAMLError as exc:

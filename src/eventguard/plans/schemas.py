@@ -264,23 +264,28 @@ class Risk(PlanModel):
 
 
 class _Probe(PlanModel):
+    """What every probe has; each kind below narrows ``kind``, ``target`` and ``threshold``."""
+
     id: Id
+    kind: str
+    target: Url | None = Field(default=None, description="What is probed.")
     interval: Duration = timedelta(seconds=30)
-    scenario: Id | None = None
+    threshold: Any = None
+    scenario: Id | None = Field(default=None, description="Scenario of the alerts this probe raises.")
     phases: list[PhaseName] = Field(default_factory=list, description="Empty: all phases.")
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict, description="Labels of the alerts it raises.")
 
 
 class HttpProbe(_Probe):
     kind: Literal["http"]
     target: Url
-    expect_status: int = 200
     threshold: Duration = Field(default=timedelta(seconds=5), description="Slowest acceptable answer.")
+    expect_status: int = 200
 
 
 class HlsProbe(_Probe):
     kind: Literal["hls"]
-    target: Url
+    target: Url = Field(description="URL of the HLS playlist (.m3u8).")
     threshold: Duration = Field(default=timedelta(seconds=30), description="Oldest acceptable playlist.")
 
 
@@ -292,12 +297,16 @@ class MetricThreshold(PlanModel):
 class MetricProbe(_Probe):
     kind: Literal["metric_threshold"]
     target: Url = Field(description="Prometheus-compatible query API base URL.")
-    query: Text
     threshold: MetricThreshold
-    for_: Duration = Field(default=timedelta(0), alias="for")
+    query: Text = Field(description="PromQL expression compared with the threshold.")
+    for_: Duration = Field(
+        default=timedelta(0), alias="for", description="How long the threshold must be crossed."
+    )
 
 
 class HeartbeatProbe(_Probe):
+    """Alerts when the beats the monitored system sends stop (``target`` is informational)."""
+
     kind: Literal["heartbeat"]
     threshold: Duration = Field(default=timedelta(minutes=1), description="Grace after a missed beat.")
 
