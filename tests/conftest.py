@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from eventguard.app import create_app
 from eventguard.clock import FrozenClock
 from eventguard.config import Settings
-from eventguard.db import Database
-from eventguard.db import migrate
+from eventguard.db import Database, migrate
 from eventguard.db.registry import metadata
 from eventguard.events.models import Event
 
@@ -140,8 +139,12 @@ def auth_headers(db: Session, clock: FrozenClock) -> AuthHeaders:
     def _headers(role: str) -> dict[str, str]:
         if role not in made:
             user = auth.create_user(
-                db=db, username=f"{role}-user", password="a long test password", role=Role(role),
-                actor=Actor.cli("test"), clock=clock,
+                db=db,
+                username=f"{role}-user",
+                password="a long test password",
+                role=Role(role),
+                actor=Actor.cli("test"),
+                clock=clock,
             )
             _token, secret = auth.create_token(
                 db=db, user=user, name="test", scopes=["admin"], actor=Actor.cli("test"), clock=clock

@@ -56,4 +56,3 @@ def test_openapi_is_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["info"]["title"] == "EventGuard"
     assert "/readyz" in spec["paths"]
-

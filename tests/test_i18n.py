@@ -60,7 +60,10 @@ def test_translations_keep_the_placeholders_of_the_english_text() -> None:
 
 def test_it_renders_one_message_in_both_languages() -> None:
     message = Message("The request does not match the expected shape.")
-    assert message.both() == {"zh-CN": "请求格式不符合要求。", "en": "The request does not match the expected shape."}
+    assert message.both() == {
+        "zh-CN": "请求格式不符合要求。",
+        "en": "The request does not match the expected shape.",
+    }
     assert t("The request does not match the expected shape.", "en-US").startswith("The request")
 
 

@@ -64,7 +64,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse(
             error_body(
-                "invalid_input", t("The request does not match the expected shape.", request_language(request)), details
+                "invalid_input",
+                t("The request does not match the expected shape.", request_language(request)),
+                details,
             ),
             status_code=422,
         )

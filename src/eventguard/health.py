@@ -36,7 +36,9 @@ def readyz(request: Request) -> dict[str, str | None] | JSONResponse:
     head = head_revision()
     if current != head:
         return JSONResponse(
-            error_body("migrations_pending", "Run `eventguard db upgrade`.", {"current": current, "head": head}),
+            error_body(
+                "migrations_pending", "Run `eventguard db upgrade`.", {"current": current, "head": head}
+            ),
             status_code=503,
         )
     return {"status": "ready", "database": database.engine.dialect.name, "revision": current}

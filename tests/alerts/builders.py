@@ -20,7 +20,10 @@ def am_alert(
     return {
         "status": status,
         "labels": all_labels,
-        "annotations": {"summary": f"{alertname} on {instance}", "description": "Viewers see a frozen frame."},
+        "annotations": {
+            "summary": f"{alertname} on {instance}",
+            "description": "Viewers see a frozen frame.",
+        },
         "startsAt": starts_at,
         "endsAt": ZERO_TIME if status == "firing" else "2026-06-16T04:09:00Z",
         "generatorURL": "http://prometheus.example.com:9090/graph?g0.expr=hls_playlist_age_seconds+%3E+30",

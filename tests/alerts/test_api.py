@@ -25,7 +25,12 @@ from tests.conftest import AuthHeaders
 
 def _token(db: Session, event: Event, clock: FrozenClock, kind: str, hmac_secret: str | None = None) -> str:
     _integration, token = integrations.create(
-        db=db, event=event, name=f"{kind} sender", kind=kind, actor=Actor.cli("test"), clock=clock,
+        db=db,
+        event=event,
+        name=f"{kind} sender",
+        kind=kind,
+        actor=Actor.cli("test"),
+        clock=clock,
         hmac_secret=hmac_secret,
     )
     db.commit()
@@ -56,7 +61,8 @@ def test_alertmanager_basic_auth_with_the_token_as_password_works(
     token = _token(db, event, clock, "alertmanager")
     basic = base64.b64encode(f"alertmanager:{token}".encode()).decode()
     response = client.post(
-        "/api/v1/integrations/alertmanager", json=load("alertmanager_firing"),
+        "/api/v1/integrations/alertmanager",
+        json=load("alertmanager_firing"),
         headers={"Authorization": f"Basic {basic}"},
     )
     assert response.status_code == 200
@@ -69,12 +75,16 @@ def test_grafana_webhook_with_a_valid_hmac_signature_is_accepted(
     raw = json.dumps(load("grafana_firing")).encode()
     good = hmac.new(b"grafana-shared-secret", raw, hashlib.sha256).hexdigest()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    bad = client.post("/api/v1/integrations/grafana", content=raw,
-                      headers={**headers, "X-Grafana-Alerting-Signature": "0" * 64})
+    bad = client.post(
+        "/api/v1/integrations/grafana",
+        content=raw,
+        headers={**headers, "X-Grafana-Alerting-Signature": "0" * 64},
+    )
     assert bad.status_code == 401 and bad.json()["error"]["code"] == "bad_signature"
     assert _count(db, AlertBatch) == 0
-    ok = client.post("/api/v1/integrations/grafana", content=raw,
-                     headers={**headers, "X-Grafana-Alerting-Signature": good})
+    ok = client.post(
+        "/api/v1/integrations/grafana", content=raw, headers={**headers, "X-Grafana-Alerting-Signature": good}
+    )
     assert ok.status_code == 200, ok.text
 
 
@@ -82,7 +92,10 @@ def test_generic_alerts_single_and_batch_are_accepted(
     client: TestClient, db: Session, event: Event, clock: FrozenClock
 ) -> None:
     headers = {"Authorization": f"Bearer {_token(db, event, clock, 'generic')}"}
-    assert client.post("/api/v1/integrations/generic", json=load("generic_single"), headers=headers).status_code == 200
+    assert (
+        client.post("/api/v1/integrations/generic", json=load("generic_single"), headers=headers).status_code
+        == 200
+    )
     batch = load("generic_batch")
     response = client.post("/api/v1/integrations/generic", json=batch, headers=headers)
     assert response.status_code == 200 and response.json()["alerts"] == len(batch["alerts"])
@@ -96,7 +109,11 @@ def test_pagerduty_trigger_acknowledge_resolve_by_dedup_key(
     trigger = {**load("pagerduty_trigger"), "routing_key": token}
     response = client.post(url, json=trigger)
     assert response.status_code == 202
-    assert response.json() == {"status": "success", "message": "Event processed", "dedup_key": trigger["dedup_key"]}
+    assert response.json() == {
+        "status": "success",
+        "message": "Event processed",
+        "dedup_key": trigger["dedup_key"],
+    }
     ack = {**load("pagerduty_acknowledge"), "routing_key": token, "dedup_key": trigger["dedup_key"]}
     assert client.post(url, json=ack).status_code == 202
     [incident] = db.scalars(select(Incident)).all()
@@ -127,8 +144,11 @@ def test_pagerduty_invalid_event_answers_400_in_pagerdutys_shape_and_writes_noth
     body = response.json()
     assert body["status"] == "invalid event" and body["message"] == "Event object is invalid"
     assert any("summary" in error for error in body["errors"])
-    not_json = client.post("/api/v1/integrations/pagerduty/v2/enqueue", content=b"{nope",
-                           headers={"Content-Type": "application/json"})
+    not_json = client.post(
+        "/api/v1/integrations/pagerduty/v2/enqueue",
+        content=b"{nope",
+        headers={"Content-Type": "application/json"},
+    )
     assert not_json.status_code == 400 and not_json.json()["errors"] == ["JSON parse error"]
     assert _count(db, AlertBatch) == 0 and _count(db, Alert) == 0
 
@@ -146,8 +166,11 @@ def test_bad_alertmanager_payloads_answer_4xx_and_write_nothing(
     client: TestClient, db: Session, event: Event, clock: FrozenClock, body: bytes
 ) -> None:
     token = _token(db, event, clock, "alertmanager")
-    response = client.post("/api/v1/integrations/alertmanager", content=body,
-                           headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/integrations/alertmanager",
+        content=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     assert 400 <= response.status_code < 500
     assert set(response.json()["error"]) == {"code", "message", "details"}
     assert _count(db, AlertBatch) == 0 and _count(db, Alert) == 0 and _count(db, Incident) == 0
@@ -163,7 +186,9 @@ def test_intake_refuses_missing_wrong_and_revoked_tokens(
     wrong_kind = client.post(url, json=payload, headers={"Authorization": f"Bearer {grafana_token}"})
     assert wrong_kind.status_code == 403 and wrong_kind.json()["error"]["code"] == "wrong_integration_kind"
     token = _token(db, event, clock, "alertmanager")
-    [integration] = [i for i in integrations.list_for_event(db=db, event_id=event.id) if i.kind == "alertmanager"]
+    [integration] = [
+        i for i in integrations.list_for_event(db=db, event_id=event.id) if i.kind == "alertmanager"
+    ]
     integrations.revoke(db=db, integration_id=integration.id, actor=Actor.cli("test"), clock=clock)
     db.commit()
     assert client.post(url, json=payload, headers={"Authorization": f"Bearer {token}"}).status_code == 401
@@ -174,12 +199,19 @@ def test_integrations_are_managed_by_api_and_tokens_are_shown_once(
     client: TestClient, event: Event, auth_headers: AuthHeaders
 ) -> None:
     url = f"/api/v1/events/{event.slug}/integrations"
-    created = client.post(url, json={"name": "Prometheus", "kind": "alertmanager"}, headers=auth_headers("commander"))
+    created = client.post(
+        url, json={"name": "Prometheus", "kind": "alertmanager"}, headers=auth_headers("commander")
+    )
     assert created.status_code == 201, created.text
     token = created.json()["token"]
     assert len(token) == 32 and created.json()["endpoint"] == "/api/v1/integrations/alertmanager"
     listed = client.get(url, headers=auth_headers("viewer")).json()
     assert [i["name"] for i in listed] == ["Prometheus"] and "token" not in listed[0]
-    assert client.post(url, json={"name": "x", "kind": "alertmanager"}, headers=auth_headers("viewer")).status_code == 403
+    assert (
+        client.post(
+            url, json={"name": "x", "kind": "alertmanager"}, headers=auth_headers("viewer")
+        ).status_code
+        == 403
+    )
     unknown = client.post(url, json={"name": "x", "kind": "nagios"}, headers=auth_headers("commander"))
     assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "unknown_kind"

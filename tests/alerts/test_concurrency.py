@@ -55,14 +55,30 @@ def pg_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def servers(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
-    env = {**os.environ, "EVENTGUARD_DATABASE_URL": pg_url, "EVENTGUARD_LOG_LEVEL": "WARNING",
-           "EVENTGUARD_CONFIG_FILE": str(tmp_path_factory.mktemp("cfg") / "none.toml")}
+    env = {
+        **os.environ,
+        "EVENTGUARD_DATABASE_URL": pg_url,
+        "EVENTGUARD_LOG_LEVEL": "WARNING",
+        "EVENTGUARD_CONFIG_FILE": str(tmp_path_factory.mktemp("cfg") / "none.toml"),
+    }
     ports = [_free_port() for _ in range(SERVERS)]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "eventguard.app:create_app",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            env=env, cwd=Path(__file__).resolve().parents[2],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "eventguard.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=Path(__file__).resolve().parents[2],
         )
         for port in ports
     ]
@@ -98,7 +114,8 @@ def _post_storm(args: tuple[int, list[str], str, object]) -> list[int]:
             alert = am_alert("PaymentErrorRate", instance=f"pay-{client_number}-{n}")
             response = client.post(
                 f"{urls[(client_number + n) % len(urls)]}/api/v1/integrations/alertmanager",
-                json=am_payload(alert), headers={"Authorization": f"Bearer {token}"},
+                json=am_payload(alert),
+                headers={"Authorization": f"Bearer {token}"},
             )
             statuses.append(response.status_code)
     return statuses
@@ -110,13 +127,19 @@ def test_concurrent_alerts_of_one_group_from_several_processes_open_exactly_one_
     database = Database(pg_url)
     clock = SystemClock()
     with database.session(write=True) as db:
-        version = plans.apply_plan(db=db, source=EXAMPLE_PLAN.read_text(encoding="utf-8"),
-                                   filename=str(EXAMPLE_PLAN), actor=Actor.cli("test"), clock=clock)
+        version = plans.apply_plan(
+            db=db,
+            source=EXAMPLE_PLAN.read_text(encoding="utf-8"),
+            filename=str(EXAMPLE_PLAN),
+            actor=Actor.cli("test"),
+            clock=clock,
+        )
         from eventguard.events import service as events
 
         event = events.get(db=db, event_id=version.event_id)
-        _integration, token = integrations.create(db=db, event=event, name="prom", kind="alertmanager",
-                                                  actor=Actor.cli("test"), clock=clock)
+        _integration, token = integrations.create(
+            db=db, event=event, name="prom", kind="alertmanager", actor=Actor.cli("test"), clock=clock
+        )
         db.commit()
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager:

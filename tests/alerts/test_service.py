@@ -21,7 +21,9 @@ from tests.alerts.builders import am_alert, am_payload
 from tests.conftest import LIVE_MOMENT
 
 
-def _ingest(db: Session, event: Event, clock: FrozenClock, *alert_dicts: dict[str, object]) -> alerts.IngestResult:
+def _ingest(
+    db: Session, event: Event, clock: FrozenClock, *alert_dicts: dict[str, object]
+) -> alerts.IngestResult:
     batch = alert_formats()["alertmanager"].parse(am_payload(*alert_dicts), received_at=clock.now())
     result = alerts.ingest(db=db, event=event, batch=batch, source="alertmanager", clock=clock)
     db.commit()
@@ -80,7 +82,9 @@ def test_a_livestream_alert_is_level_one_live_and_level_three_in_prep(
     assert live_incident.core_functions == ["livestream"]
 
 
-def test_an_unmatched_alert_gets_the_events_default_level(db: Session, event: Event, clock: FrozenClock) -> None:
+def test_an_unmatched_alert_gets_the_events_default_level(
+    db: Session, event: Event, clock: FrozenClock
+) -> None:
     _ingest(db, event, clock, am_alert("DiskAlmostFull"))
     [incident] = _incidents(db)
     assert incident.level == plans.get_active_plan(db=db, event_id=event.id).event.default_level
@@ -95,7 +99,9 @@ def test_resolved_alerts_move_the_incident_to_monitoring_then_auto_resolve(
     _ingest(db, event, clock, *firing)
     [incident] = _incidents(db)
     assert incident.level == 3 and incident.status is IncidentStatus.triggered
-    _ingest(db, event, clock, *[{**a, "status": "resolved", "endsAt": "2026-06-16T04:05:00Z"} for a in firing[:2]])
+    _ingest(
+        db, event, clock, *[{**a, "status": "resolved", "endsAt": "2026-06-16T04:05:00Z"} for a in firing[:2]]
+    )
     db.refresh(incident)
     assert incident.status is IncidentStatus.triggered and incident.firing_count == 1
     _ingest(db, event, clock, {**firing[2], "status": "resolved", "endsAt": "2026-06-16T04:06:00Z"})
@@ -150,7 +156,9 @@ def test_a_flapping_alert_reopens_the_incident_instead_of_duplicating(
     assert len(_incidents(db)) == 2
 
 
-def test_a_more_severe_alert_raises_the_level_of_the_group(db: Session, event: Event, clock: FrozenClock) -> None:
+def test_a_more_severe_alert_raises_the_level_of_the_group(
+    db: Session, event: Event, clock: FrozenClock
+) -> None:
     _ingest(db, event, clock, am_alert("HLSPlaylistStale"))  # prep: level 3
     clock.set(LIVE_MOMENT)
     _ingest(db, event, clock, am_alert("HLSPlaylistStale", instance="edge-2:443"))  # live: level 1

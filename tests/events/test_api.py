@@ -30,4 +30,7 @@ def test_an_unknown_event_is_a_404_in_the_callers_language(
     assert response.json()["error"]["message"] == "No event nope."
     chinese = client.get("/api/v1/events/nope", headers={**viewer, "Accept-Language": "zh-CN"})
     assert chinese.json()["error"]["message"] == "没有活动 nope。"
-    assert client.get("/api/v1/events/nope?lang=en", headers=viewer).json()["error"]["message"] == "No event nope."
+    assert (
+        client.get("/api/v1/events/nope?lang=en", headers=viewer).json()["error"]["message"]
+        == "No event nope."
+    )

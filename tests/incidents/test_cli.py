@@ -25,7 +25,9 @@ def cli(monkeypatch: pytest.MonkeyPatch, database: Database, tmp_path: object) -
 
 
 def test_integration_create_prints_the_token_once(cli: CliRunner, event: Event) -> None:
-    result = cli.invoke(app, ["integration", "create", event.slug, "--kind", "alertmanager", "--name", "Prom"])
+    result = cli.invoke(
+        app, ["integration", "create", event.slug, "--kind", "alertmanager", "--name", "Prom"]
+    )
     assert result.exit_code == 0, result.output
     token = result.output.splitlines()[1].strip()
     assert len(token) == 32
@@ -41,8 +43,22 @@ def test_an_unknown_kind_is_a_clear_error_not_a_traceback(cli: CliRunner, event:
 
 
 def test_declare_ack_and_resolve_from_the_shell(cli: CliRunner, event: Event, db: Session) -> None:
-    declared = cli.invoke(app, ["incident", "declare", event.slug, "--title", "PR crisis", "--level", "1",
-                                "--scenario", "participant-dispute", "--as", "li-na"])
+    declared = cli.invoke(
+        app,
+        [
+            "incident",
+            "declare",
+            event.slug,
+            "--title",
+            "PR crisis",
+            "--level",
+            "1",
+            "--scenario",
+            "participant-dispute",
+            "--as",
+            "li-na",
+        ],
+    )
     assert declared.exit_code == 0, declared.output
     incident = db.scalars(select(Incident)).one()
     db.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from eventguard.errors import Conflict
@@ -11,13 +13,18 @@ from eventguard.incidents.models import IncidentStatus as S
 
 def test_the_happy_path_is_allowed_step_by_step() -> None:
     path = [S.triggered, S.acknowledged, S.mitigating, S.monitoring, S.resolved, S.reviewed]
-    for current, target in zip(path, path[1:], strict=False):
+    for current, target in itertools.pairwise(path):
         check_transition(current, target)
 
 
 @pytest.mark.parametrize(
     ("current", "target"),
-    [(S.reviewed, S.triggered), (S.resolved, S.acknowledged), (S.acknowledged, S.triggered), (S.triggered, S.reviewed)],
+    [
+        (S.reviewed, S.triggered),
+        (S.resolved, S.acknowledged),
+        (S.acknowledged, S.triggered),
+        (S.triggered, S.reviewed),
+    ],
 )
 def test_an_illegal_transition_is_a_409_conflict(current: S, target: S) -> None:
     with pytest.raises(Conflict) as caught:

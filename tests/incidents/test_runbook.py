@@ -21,7 +21,9 @@ def _spec(priorities: dict[str, int]) -> PlanSpec:
 
 
 def _step(step_id: str, function: str | None = None) -> RunbookStep:
-    return RunbookStep.model_validate({"id": step_id, "title": TEXT, "owner": "tech", "core_function": function})
+    return RunbookStep.model_validate(
+        {"id": step_id, "title": TEXT, "owner": "tech", "core_function": function}
+    )
 
 
 def test_steps_of_core_functions_are_restored_login_first_then_payment_then_livestream() -> None:

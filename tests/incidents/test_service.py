@@ -38,7 +38,11 @@ def _declare(db: Session, event: Event, clock: FrozenClock, **overrides: object)
 
 
 def _topics(db: Session, incident: Incident) -> list[str]:
-    query = select(OutboxMessage.topic).where(OutboxMessage.aggregate_id == incident.id).order_by(OutboxMessage.id)
+    query = (
+        select(OutboxMessage.topic)
+        .where(OutboxMessage.aggregate_id == incident.id)
+        .order_by(OutboxMessage.id)
+    )
     return list(db.scalars(query))
 
 
@@ -51,9 +55,14 @@ def test_a_declared_incident_takes_the_scenarios_level_tasks_and_roles(
     assert tasks and all(task.status is TaskStatus.pending for task in tasks)
     held = {r.role: r.person_id for r in roles.list_roles(db=db, incident_id=incident.id)}
     assert held[IncidentRole.commander] == "li-na"  # the event owner
-    assert {IncidentRole.tech_lead, IncidentRole.ops_lead, IncidentRole.comms, IncidentRole.legal} <= set(held)
+    assert {IncidentRole.tech_lead, IncidentRole.ops_lead, IncidentRole.comms, IncidentRole.legal} <= set(
+        held
+    )
     assert _topics(db, incident) == ["incident.opened"]
-    assert db.scalar(select(AuditEntry.action).where(AuditEntry.target_id == str(incident.id))) == "incident.declare"
+    assert (
+        db.scalar(select(AuditEntry.action).where(AuditEntry.target_id == str(incident.id)))
+        == "incident.declare"
+    )
 
 
 def test_declaring_with_an_unknown_scenario_is_refused(db: Session, event: Event, clock: FrozenClock) -> None:
@@ -84,25 +93,45 @@ def test_an_illegal_transition_changes_nothing(db: Session, event: Event, clock:
     assert incident.status is IncidentStatus.triggered
 
 
-def test_re_leveling_needs_a_reason_and_goes_on_the_timeline(db: Session, event: Event, clock: FrozenClock) -> None:
+def test_re_leveling_needs_a_reason_and_goes_on_the_timeline(
+    db: Session, event: Event, clock: FrozenClock
+) -> None:
     incident = _declare(db, event, clock)
     with pytest.raises(InvalidInput):
         service.relevel(db=db, incident=incident, level=1, reason="  ", actor=OPS, clock=clock)
-    service.relevel(db=db, incident=incident, level=1, reason="trending on social media", actor=OPS, clock=clock)
+    service.relevel(
+        db=db, incident=incident, level=1, reason="trending on social media", actor=OPS, clock=clock
+    )
     db.commit()
     entry = timeline.entries(db=db, incident_id=incident.id)[-1]
     assert (entry.kind, entry.text, entry.data) == ("level", "trending on social media", {"from": 3, "to": 1})
     assert _topics(db, incident)[-1] == "incident.releveled"
 
 
-def test_a_role_goes_to_a_person_of_the_plan_with_their_team(db: Session, event: Event, clock: FrozenClock) -> None:
+def test_a_role_goes_to_a_person_of_the_plan_with_their_team(
+    db: Session, event: Event, clock: FrozenClock
+) -> None:
     incident = _declare(db, event, clock)
     spec = plans.get_active_plan(db=db, event_id=event.id)
     with pytest.raises(InvalidInput):
-        roles.assign(db=db, incident=incident, spec=spec, role=IncidentRole.scribe, person_id="nobody",
-                     actor=OPS, clock=clock)
-    assignment = roles.assign(db=db, incident=incident, spec=spec, role=IncidentRole.scribe,
-                              person_id="zhao-min", actor=OPS, clock=clock)
+        roles.assign(
+            db=db,
+            incident=incident,
+            spec=spec,
+            role=IncidentRole.scribe,
+            person_id="nobody",
+            actor=OPS,
+            clock=clock,
+        )
+    assignment = roles.assign(
+        db=db,
+        incident=incident,
+        spec=spec,
+        role=IncidentRole.scribe,
+        person_id="zhao-min",
+        actor=OPS,
+        clock=clock,
+    )
     db.commit()
     assert assignment.team_id is not None
     assert timeline.entries(db=db, incident_id=incident.id)[-1].kind == "role"
@@ -111,26 +140,44 @@ def test_a_role_goes_to_a_person_of_the_plan_with_their_team(db: Session, event:
 def test_progress_updates_keep_the_newest_eta(db: Session, event: Event, clock: FrozenClock) -> None:
     incident = _declare(db, event, clock)
     eta = clock.now() + timedelta(minutes=20)
-    service.add_progress(db=db, incident=incident, text="Backup stream ready", eta=eta, team="tech", actor=OPS,
-                         clock=clock)
+    service.add_progress(
+        db=db, incident=incident, text="Backup stream ready", eta=eta, team="tech", actor=OPS, clock=clock
+    )
     db.commit()
     assert incident.eta == eta
     assert timeline.entries(db=db, incident_id=incident.id)[-1].data["eta"] == eta.isoformat()
 
 
-def test_tasks_can_be_started_done_and_skipped_with_a_reason(db: Session, event: Event, clock: FrozenClock) -> None:
+def test_tasks_can_be_started_done_and_skipped_with_a_reason(
+    db: Session, event: Event, clock: FrozenClock
+) -> None:
     incident = _declare(db, event, clock)
     first, second, *_ = runbook.list_tasks(db=db, incident_id=incident.id)
     runbook.change_task(db=db, incident=incident, task_id=first.id, action="start", actor=OPS, clock=clock)
     runbook.change_task(db=db, incident=incident, task_id=first.id, action="done", actor=OPS, clock=clock)
     with pytest.raises(InvalidInput):
-        runbook.change_task(db=db, incident=incident, task_id=second.id, action="skip", actor=OPS, clock=clock)
-    runbook.change_task(db=db, incident=incident, task_id=second.id, action="skip", actor=OPS, clock=clock,
-                        reason="not needed")
+        runbook.change_task(
+            db=db, incident=incident, task_id=second.id, action="skip", actor=OPS, clock=clock
+        )
+    runbook.change_task(
+        db=db,
+        incident=incident,
+        task_id=second.id,
+        action="skip",
+        actor=OPS,
+        clock=clock,
+        reason="not needed",
+    )
     with pytest.raises(Conflict):
-        runbook.change_task(db=db, incident=incident, task_id=first.id, action="start", actor=OPS, clock=clock)
+        runbook.change_task(
+            db=db, incident=incident, task_id=first.id, action="start", actor=OPS, clock=clock
+        )
     db.commit()
-    assert (first.status, second.status, second.skip_reason) == (TaskStatus.done, TaskStatus.skipped, "not needed")
+    assert (first.status, second.status, second.skip_reason) == (
+        TaskStatus.done,
+        TaskStatus.skipped,
+        "not needed",
+    )
 
 
 def test_merging_folds_one_incident_into_another(db: Session, event: Event, clock: FrozenClock) -> None:
@@ -144,7 +191,9 @@ def test_merging_folds_one_incident_into_another(db: Session, event: Event, cloc
         merge.merge(db=db, source=target, target=target, actor=OPS, clock=clock)
 
 
-def test_the_timeline_and_the_evidence_cannot_be_rewritten(db: Session, event: Event, clock: FrozenClock) -> None:
+def test_the_timeline_and_the_evidence_cannot_be_rewritten(
+    db: Session, event: Event, clock: FrozenClock
+) -> None:
     incident = _declare(db, event, clock)
     entry = timeline.entries(db=db, incident_id=incident.id)[0]
     entry.text = "rewritten"

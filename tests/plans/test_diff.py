@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 from eventguard.plans.diff import compare
 from eventguard.plans.schemas import PlanSpec
 from tests.plans.helpers import check, edit
@@ -47,9 +49,16 @@ def test_it_lists_added_and_removed_items_and_changed_levels(example_source: str
     }
 
 
+def _runbook_step(source: str, step_id: str) -> str:
+    """The lines of one runbook step: its "- id:" line and the deeper-indented lines after it."""
+    lines = source[source.index(f"      - id: {step_id}\n") :].splitlines(keepends=True)
+    step = [lines[0], *itertools.takewhile(lambda line: line.startswith(" " * 8), lines[1:])]
+    return "".join(step)
+
+
 def test_it_reports_reordered_runbook_steps(example_source: str) -> None:
-    first = "      - id: legal-review\n        title: {zh-CN: 评估法律风险与补偿方案, en: Assess the legal risk and the compensation}\n        owner: legal\n"
-    second = "      - id: statement\n        title: {zh-CN: 统一对外口径并澄清不实信息, en: Agree the public wording and rebut false information}\n        owner: pr\n"
+    first = _runbook_step(example_source, "legal-review")
+    second = _runbook_step(example_source, "statement")
     after = edit(example_source, first + second, second + first)
     [change] = compare(_spec(example_source), _spec(after), before_label="a", after_label="b").changes
     assert (change.path, change.kind) == ("scenarios[participant-dispute].runbook", "reordered")

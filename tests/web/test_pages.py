@@ -30,8 +30,9 @@ def _csrf(html: str) -> str:
 
 def _sign_in(client: TestClient, name: str, password: str = PASSWORD) -> object:
     token = _csrf(client.get("/login").text)
-    return client.post("/login", data={"username": name, "password": password, "csrf_token": token},
-                       follow_redirects=False)
+    return client.post(
+        "/login", data={"username": name, "password": password, "csrf_token": token}, follow_redirects=False
+    )
 
 
 def test_the_console_asks_to_sign_in_first(client: TestClient) -> None:
@@ -42,14 +43,18 @@ def test_the_console_asks_to_sign_in_first(client: TestClient) -> None:
     assert "登录" in client.get("/login").text  # zh-CN by default
 
 
-def test_a_form_without_its_csrf_token_is_refused(client: TestClient, db: Session, clock: FrozenClock) -> None:
+def test_a_form_without_its_csrf_token_is_refused(
+    client: TestClient, db: Session, clock: FrozenClock
+) -> None:
     _user(db, clock, "ops", Role.responder)
     client.get("/login")
     response = client.post("/login", data={"username": "ops", "password": PASSWORD, "csrf_token": "forged"})
     assert response.status_code == 403
 
 
-def test_a_wrong_password_shows_an_error_on_the_page(client: TestClient, db: Session, clock: FrozenClock) -> None:
+def test_a_wrong_password_shows_an_error_on_the_page(
+    client: TestClient, db: Session, clock: FrozenClock
+) -> None:
     _user(db, clock, "ops", Role.responder)
     response = _sign_in(client, "ops", "wrong password!")
     assert response.status_code == 401  # type: ignore[attr-defined]
@@ -82,7 +87,8 @@ def test_an_admin_must_enrol_two_factor_as_the_plan_requires(
     bad = client.post("/account/two-factor", data={"code": "000000", "csrf_token": _csrf(page.text)})
     assert bad.status_code == 400
     code = pyotp.TOTP(secret.group(1)).at(clock.now())
-    good = client.post("/account/two-factor", data={"code": code, "csrf_token": _csrf(bad.text)},
-                       follow_redirects=False)
+    good = client.post(
+        "/account/two-factor", data={"code": code, "csrf_token": _csrf(bad.text)}, follow_redirects=False
+    )
     assert good.status_code == 303
     assert client.get("/", follow_redirects=False).status_code == 200

@@ -31,12 +31,21 @@ def prepare_demo(plan_path: Path) -> tuple[str, str, int]:
     password = secrets.token_urlsafe(12)
     with open_session() as db:
         version = plans.apply_plan(
-            db=db, source=plan_path.read_text(encoding="utf-8"), filename=str(plan_path), actor=actor, clock=clock
+            db=db,
+            source=plan_path.read_text(encoding="utf-8"),
+            filename=str(plan_path),
+            actor=actor,
+            clock=clock,
         )
         user = auth.get_user_by_username(db=db, username=DEMO_ADMIN)
         if user is None:
             auth.create_user(
-                db=db, username=DEMO_ADMIN, password=password, role=Role.admin, actor=actor, clock=clock,
+                db=db,
+                username=DEMO_ADMIN,
+                password=password,
+                role=Role.admin,
+                actor=actor,
+                clock=clock,
                 display_name="Demo admin",
             )
         else:

@@ -12,7 +12,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-
 WRITE_OPTION = "eventguard_write"
 
 

@@ -17,7 +17,9 @@ def get_by_slug(*, db: Session, slug: str) -> Event:
     """The event with ``slug``; NotFound otherwise."""
     event = db.scalar(select(Event).where(Event.slug == slug))
     if event is None:
-        raise NotFound(Message("No event {slug}.", {"slug": slug}), code="event_not_found", details={"slug": slug})
+        raise NotFound(
+            Message("No event {slug}.", {"slug": slug}), code="event_not_found", details={"slug": slug}
+        )
     return event
 
 
@@ -25,7 +27,9 @@ def get(*, db: Session, event_id: int) -> Event:
     """The event with ``event_id``; NotFound otherwise."""
     event = db.get(Event, event_id)
     if event is None:
-        raise NotFound(Message("No event {slug}.", {"slug": event_id}), code="event_not_found", details={"id": event_id})
+        raise NotFound(
+            Message("No event {slug}.", {"slug": event_id}), code="event_not_found", details={"id": event_id}
+        )
     return event
 
 

@@ -160,7 +160,7 @@ def relevel(
 def assign_role(
     incident_id: int, body: RoleAssign, principal: Commander, db: DbSession, clock: ClockDep
 ) -> IncidentDetail:
-    """Give an incident role (commander, tech lead, ops lead, comms, legal, scribe) to a person of the plan."""
+    """Give a role (commander, tech lead, ops lead, comms, legal, scribe) to a person of the plan."""
     incident = service.get(db=db, incident_id=incident_id, for_update=True)
     spec = plans.get_active_plan(db=db, event_id=incident.event_id)
     roles.assign(

@@ -27,7 +27,9 @@ def run_once(*, database: Database, clock: Clock) -> PassReport:
     """Run every job once, each in its own transaction."""
     report = PassReport()
     with database.session(write=True) as db:
-        event_ids = set(db.scalars(select(Incident.event_id).where(Incident.status == IncidentStatus.monitoring)))
+        event_ids = set(
+            db.scalars(select(Incident.event_id).where(Incident.status == IncidentStatus.monitoring))
+        )
         specs: dict[int, PlanSpec] = {eid: plans.get_active_plan(db=db, event_id=eid) for eid in event_ids}
         if specs:
             report.auto_resolved = grouping.sweep_auto_resolve(db=db, clock=clock, specs=specs)
