@@ -55,3 +55,8 @@ def test_config_show_masks_the_secret_key_and_database_password(monkeypatch: pyt
     shown = json.loads(result.output)
     assert shown["secret_key"] == "********"
     assert shown["database_url"] == "postgresql+psycopg://eg:***@db.example.com/eg"
+
+
+def test_the_base_url_follows_host_and_port_unless_set() -> None:
+    assert Settings(port=9000).base_url == "http://127.0.0.1:9000"
+    assert Settings(base_url="https://eg.example.com/").base_url == "https://eg.example.com"

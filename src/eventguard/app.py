@@ -40,9 +40,12 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+LANGUAGE_COOKIE = "eg_lang"
+
+
 def request_language(request: Request) -> str:
-    """``?lang=``, then ``Accept-Language``, then the configured default."""
-    explicit = request.query_params.get("lang")
+    """``?lang=``, then the console's remembered choice, then ``Accept-Language``, then the default."""
+    explicit = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
     if explicit:
         return normalize_language(explicit)
     settings: Settings = request.app.state.settings

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -42,13 +42,22 @@ class Settings(BaseSettings):
         default=SecretStr("change-me-in-production"),
         description="Signs sessions, acknowledgement links and unsubscribe links.",
     )
-    base_url: str = Field(default="http://127.0.0.1:8080", description="Public URL used in links.")
+    base_url: str = Field(
+        default="", description="Public URL used in links (default: http://HOST:PORT)."
+    )
     host: str = Field(default="127.0.0.1", description="Address `eventguard serve` binds to.")
     port: int = Field(default=8080, description="Port `eventguard serve` binds to.")
     default_language: Language = Field(default="zh-CN", description="zh-CN or en.")
     timezone: str = Field(default="Asia/Shanghai", description="Default display timezone (IANA name).")
     log_level: str = Field(default="INFO", description="Python logging level.")
     log_json: bool = Field(default=True, description="Structured JSON logs (false: human-readable).")
+
+    @model_validator(mode="after")
+    def _default_base_url(self) -> Settings:
+        if not self.base_url:
+            self.base_url = f"http://{self.host}:{self.port}"
+        self.base_url = self.base_url.rstrip("/")
+        return self
 
     @field_validator("timezone")
     @classmethod

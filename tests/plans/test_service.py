@@ -183,3 +183,10 @@ def test_current_phase_is_the_window_that_holds_the_moment(
     spec = service.validate_source(source=example_source, filename="x.yaml").spec
     assert spec is not None
     assert service.current_phase(spec=spec, at=moment) == phase
+
+
+def test_the_newest_version_of_an_event_without_plan_is_not_found(db: Session, clock: FrozenClock) -> None:
+    events.upsert(db=db, slug="bare", name="Bare", timezone="UTC", clock=clock)
+    with pytest.raises(NotFound) as info:
+        service.get_version(db=db, slug="bare")
+    assert info.value.code == "plan_not_found"

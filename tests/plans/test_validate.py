@@ -102,7 +102,7 @@ def test_it_reports_a_runbook_step_with_no_owner(example_source: str) -> None:
 def test_it_reports_a_template_variable_that_does_not_exist_at_its_own_line(example_source: str) -> None:
     source = edit(example_source, "Started: {{ started_at }}", "Started: {{ start_time }}")
     issue = only(check(source), "template_unknown_variable")
-    assert issue.line == line_of(source, "Started: {{ start_time }}")
+    assert (issue.line, issue.column) == (line_of(source, "start_time"), column_of(source, "start_time"))
     assert issue.message.render("en").startswith(
         'Template variable "start_time" does not exist; the variables are: event_name'
     )

@@ -40,6 +40,7 @@ def test_the_console_asks_to_sign_in_first(client: TestClient) -> None:
     assert response.status_code == 303 and response.headers["location"] == "/login"
     page = client.get("/login?lang=en")
     assert "<title>Sign in · EventGuard</title>" in page.text
+    client.cookies.clear()
     assert "登录" in client.get("/login").text  # zh-CN by default
 
 
@@ -92,3 +93,9 @@ def test_an_admin_must_enrol_two_factor_as_the_plan_requires(
     )
     assert good.status_code == 303
     assert client.get("/", follow_redirects=False).status_code == 200
+
+
+def test_the_language_choice_is_remembered(client: TestClient) -> None:
+    assert "Sign in" in client.get("/login?lang=en").text
+    assert "<title>Sign in · EventGuard</title>" in client.get("/login").text
+    assert "<title>登录 · EventGuard</title>" in client.get("/login?lang=zh-CN").text

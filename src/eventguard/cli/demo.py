@@ -64,7 +64,6 @@ def demo(
     cfg = settings()
     console.print(f"[bold]EventGuard demo[/bold]: event [cyan]{slug}[/cyan], plan version {number}")
     console.print(f"  console  {cfg.base_url}/")
-    console.print(f"  status   {cfg.base_url}/status/{slug}")
     console.print(f"  API docs {cfg.base_url}/docs")
     console.print(f"  login    user [bold]{DEMO_ADMIN}[/bold]  password [bold]{password}[/bold]")
     if serve:

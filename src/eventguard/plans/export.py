@@ -24,7 +24,12 @@ def normalized(spec: PlanSpec) -> dict[str, Any]:
 
 def checksum(spec: PlanSpec) -> str:
     """sha256 of the normalised plan: equal for plans that mean the same, however they were written."""
-    text = json.dumps(normalized(spec), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return digest(normalized(spec))
+
+
+def digest(document: dict[str, Any]) -> str:
+    """sha256 of a normalised plan (``normalized(spec)``)."""
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -77,6 +77,7 @@ class Locator:
 
     file: str
     positions: Mapping[Path, Position] = field(default_factory=dict)
+    lines: tuple[str, ...] = ()  # the source, to point inside multi-line texts
 
     def position(self, path: Path) -> Position:
         known: Path = ()
@@ -86,10 +87,21 @@ class Locator:
                 known = (*known, part)
         return self.positions.get(known, START)
 
-    def issue(self, rule: Rule, path: Path = (), *, text_line: int | None = None, **params: Any) -> PlanIssue:
+    def issue(
+        self,
+        rule: Rule,
+        path: Path = (),
+        *,
+        text_line: int | None = None,
+        find: str | None = None,
+        **params: Any,
+    ) -> PlanIssue:
+        """An issue at ``path``; ``text_line`` (and the text to ``find`` on it) point inside a scalar."""
         position = self.position(path)
         if text_line is not None:
             position = position.inner(text_line)
+        if find and 0 < position.line <= len(self.lines) and find in self.lines[position.line - 1]:
+            position = Position(position.line, self.lines[position.line - 1].index(find) + 1)
         return PlanIssue(
             file=self.file,
             line=position.line,

@@ -92,7 +92,7 @@ class _Builder:
 def load_plan(source: str, filename: str) -> LoadedPlan:
     """Parse ``source``; YAML problems become issues with their line and column, never exceptions."""
     positions: dict[Path, Position] = {(): Position(1, 1)}
-    locator = Locator(filename, positions)
+    locator = Locator(filename, positions, tuple(source.splitlines()))
     try:
         root = yaml.compose(source, Loader=_YAML_LOADER)
     except yaml.MarkedYAMLError as exc:

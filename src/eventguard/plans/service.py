@@ -61,7 +61,8 @@ def apply_plan(
     event = events.upsert(
         db=db, slug=spec.event.slug, name=spec.event.name.zh_cn, timezone=spec.event.timezone, clock=clock
     )
-    digest = export.checksum(spec)
+    document = export.normalized(spec)
+    digest = export.digest(document)
     newest = _newest(db=db, event_id=event.id)
     if newest is not None and newest.checksum == digest:
         return newest
@@ -69,21 +70,14 @@ def apply_plan(
         event_id=event.id,
         number=(newest.number if newest else 0) + 1,
         source=source,
-        spec=export.normalized(spec),
+        spec=document,
         checksum=digest,
         author_id=actor.id if actor.type in _USER_ACTORS else None,
         author_name=actor.name,
         comment=comment,
         created_at=clock.now(),
     )
-    try:
-        with db.begin_nested():  # two applies at once: the loser gets a Conflict, not a 500
-            db.add(version)
-    except IntegrityError as exc:
-        raise Conflict(
-            Message("Another plan version was applied at the same moment; apply again."),
-            code="plan_version_taken",
-        ) from exc
+    _insert(db, version)
     record(
         db=db,
         actor=actor,
@@ -95,6 +89,17 @@ def apply_plan(
         clock=clock,
     )
     return version
+
+
+def _insert(db: Session, version: PlanVersion) -> None:
+    try:
+        with db.begin_nested():  # two applies at once: the loser gets a Conflict, not a 500
+            db.add(version)
+    except IntegrityError as exc:
+        raise Conflict(
+            Message("Another plan version was applied at the same moment; apply again."),
+            code="plan_version_taken",
+        ) from exc
 
 
 def _newest(*, db: Session, event_id: int) -> PlanVersion | None:
@@ -158,9 +163,11 @@ def get_version(*, db: Session, slug: str, number: int | None = None) -> PlanVer
     else:
         query = select(PlanVersion).where(PlanVersion.event_id == event.id, PlanVersion.number == number)
         version = db.scalars(query).first()
+    if version is None and number is None:
+        raise NotFound(Message("No plan has been applied to this event."), code="plan_not_found")
     if version is None:
         raise NotFound(
-            Message('Event "{slug}" has no plan version {number}.', {"slug": slug, "number": number or "-"}),
+            Message('Event "{slug}" has no plan version {number}.', {"slug": slug, "number": number}),
             code="plan_version_not_found",
             details={"slug": slug, "number": number},
         )

@@ -102,7 +102,7 @@ class _Checker:
         for index, value in enumerate(values):
             self.ref(section, value, self.at(owner, key, index))
 
-    def targets(self, targets: list[NotifyTarget], owner: BaseModel) -> None:
+    def targets(self, targets: list[NotifyTarget]) -> None:
         for target in targets:
             if isinstance(target, TeamTarget):
                 self.ref("teams", target.team, self.at(target, "team"))
@@ -127,12 +127,12 @@ class _Checker:
     def _event(self) -> None:
         event = self.spec.event
         self.ref("people", event.owner, self.at(event, "owner"))
-        seen: dict[str, BaseModel] = {}
+        seen: set[str] = set()
         previous = None
         for phase in sorted(event.phases, key=lambda item: item.start):
             if phase.name in seen:
                 self.report(rules.PHASE_DUPLICATE, self.at(phase, "name"), phase=phase.name)
-            seen[phase.name] = phase
+            seen.add(phase.name)
             if phase.end <= phase.start:
                 self.report(rules.PHASE_REVERSED, self.at(phase, "end"), phase=phase.name)
             if previous is not None and phase.start < previous.end:
@@ -196,7 +196,7 @@ class _Checker:
             seen.add(level.level)
             if not level.notify:
                 self.report(rules.LEVEL_NOBODY_NOTIFIED, self.at(level, "notify"), level=level.level)
-            self.targets(level.notify, level)
+            self.targets(level.notify)
             self.ref("escalation_policies", level.escalation_policy, self.at(level, "escalation_policy"))
             if level.level == 1 and level.notify_within > FIVE_MINUTES:
                 value = format_duration(level.notify_within)
@@ -211,7 +211,7 @@ class _Checker:
             for step in policy.steps:
                 if not step.notify:
                     self.report(rules.ESCALATION_STEP_EMPTY, self.at(step, "after"))
-                self.targets(step.notify, step)
+                self.targets(step.notify)
 
     def _scenario(self, scenario: Scenario) -> None:
         self.refs("core_functions", scenario.core_functions, scenario, "core_functions")
@@ -257,7 +257,7 @@ class _Checker:
 
     def _templates(self) -> None:
         for template in self.spec.templates:
-            for language, key in (("zh-CN", "zh-CN"), ("en", "en")):
+            for language in ("zh-CN", "en"):
                 text = template.text(language)
                 if text is None:
                     self.report(
@@ -268,13 +268,15 @@ class _Checker:
                     )
                     continue
                 for field in ("title", "body"):
-                    path = self.at(template, key, field)
                     for problem in template_problems(getattr(text, field)):
-                        self.issues.append(
-                            self.locator.issue(
-                                problem.rule, path, text_line=problem.text_line, **problem.params
-                            )
+                        issue = self.locator.issue(
+                            problem.rule,
+                            self.at(text, field),
+                            text_line=problem.text_line,
+                            find=problem.params.get("name"),
+                            **problem.params,
                         )
+                        self.issues.append(issue)
 
     def _risks_and_monitoring(self) -> None:
         for risk in self.spec.risks:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from eventguard.app import request_language
+from eventguard.app import LANGUAGE_COOKIE, request_language
 from eventguard.auth import service as auth
 from eventguard.auth.deps import SESSION_COOKIE, Principal
 from eventguard.deps import ClockDep, DbSession, SettingsDep
@@ -31,9 +31,12 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     def translate(msgid: str, **params: Any) -> str:
         return t(msgid, lang, **params)
 
-    return templates.TemplateResponse(
+    response = templates.TemplateResponse(
         request, name, {"lang": lang, "t": translate, **context}, status_code=status_code
     )
+    if "lang" in request.query_params:  # remember the reader's choice
+        response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    return response
 
 
 def principal_from_cookie(request: Request, db: DbSession, clock: ClockDep) -> Principal | None:
