@@ -181,3 +181,15 @@ def test_the_evidence_snapshot_holds_the_raw_alerts_that_opened_the_incident(
 
 def incidents_actor() -> incidents.Actor:
     return incidents.Actor(type="user", name="ops-lead", id=None)
+
+
+def test_a_storm_leaves_a_readable_timeline(db: Session, event: Event, clock: FrozenClock) -> None:
+    from eventguard.incidents import timeline
+
+    for n in range(30):
+        _ingest(db, event, clock, am_alert("PaymentErrorRate", instance=f"pay-{n}"))
+        clock.advance(timedelta(seconds=5))
+    [incident] = _incidents(db)
+    alert_entries = [e for e in timeline.entries(db=db, incident_id=incident.id) if e.kind == "alert"]
+    assert len(alert_entries) == 3  # one a minute over 150 s, each with the running total
+    assert alert_entries[-1].data["total"] == 25

@@ -4,7 +4,7 @@ moved to monitoring when its alerts resolve and back when they fire again."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,13 +15,14 @@ from eventguard.audit.service import Actor
 from eventguard.clock import Clock
 from eventguard.events.models import Event
 from eventguard.incidents import service, timeline
-from eventguard.incidents.models import Incident, IncidentStatus
+from eventguard.incidents.models import Incident, IncidentStatus, TimelineEntry
 from eventguard.plans.schemas import PlanSpec
 
 S = IncidentStatus
 ACTIVE = (S.triggered, S.acknowledged, S.mitigating)
 # A resolved incident whose alerts fire again within this window is reopened rather than duplicated.
 DEFAULT_REOPEN_WINDOW = timedelta(minutes=30)
+ALERT_ENTRY_INTERVAL = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def apply_change(
     incident.alert_count, incident.firing_count = change.total, change.firing
     incident.last_alert_at = now
     incident.updated_at = now
-    if change.new_fingerprints or change.resolved_fingerprints or change.refired_fingerprints:
+    if _worth_a_timeline_entry(db, incident, change, now):
         timeline.add(
             db=db,
             incident=incident,
@@ -177,6 +178,22 @@ def apply_change(
         service.transition(
             db=db, incident=incident, target=back, actor=actor, clock=clock, note="alerts fired again"
         )
+
+
+def _worth_a_timeline_entry(db: Session, incident: Incident, change: GroupChange, now: datetime) -> bool:
+    """Every resolve or re-fire is written; new alerts of a storm at most once a minute, so that
+    10,000 alerts leave a readable timeline (the entry carries the running totals)."""
+    if change.resolved_fingerprints or change.refired_fingerprints:
+        return True
+    if not change.new_fingerprints:
+        return False
+    last = db.scalar(
+        select(TimelineEntry.at)
+        .where(TimelineEntry.incident_id == incident.id, TimelineEntry.kind == "alert")
+        .order_by(TimelineEntry.id.desc())
+        .limit(1)
+    )
+    return last is None or now - last >= ALERT_ENTRY_INTERVAL
 
 
 def sweep_auto_resolve(*, db: Session, clock: Clock, specs: dict[int, PlanSpec]) -> list[int]:
