@@ -37,4 +37,9 @@ def test_the_readme_documents_every_setting_and_starts_with_the_two_commands() -
     missing = [name for name in Settings.model_fields if f"EVENTGUARD_{name.upper()}" not in readme]
     assert missing == []
     quick_start = readme.index("make demo")
-    assert quick_start < readme.index("make test") < readme.index("## Configuration") < readme.index("## Architecture")
+    assert (
+        quick_start
+        < readme.index("make test")
+        < readme.index("## Configuration")
+        < readme.index("## Architecture")
+    )

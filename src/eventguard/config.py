@@ -42,9 +42,7 @@ class Settings(BaseSettings):
         default=SecretStr("change-me-in-production"),
         description="Signs sessions, acknowledgement links and unsubscribe links.",
     )
-    base_url: str = Field(
-        default="", description="Public URL used in links (default: http://HOST:PORT)."
-    )
+    base_url: str = Field(default="", description="Public URL used in links (default: http://HOST:PORT).")
     host: str = Field(default="127.0.0.1", description="Address `eventguard serve` binds to.")
     port: int = Field(default=8080, description="Port `eventguard serve` binds to.")
     default_language: Language = Field(default="zh-CN", description="zh-CN or en.")

@@ -24,8 +24,13 @@ from tests.conftest import EXAMPLE_PLAN
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
 ]
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,17 +50,35 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     database = Database(url)
     with database.session(write=True) as db:
         clock, actor = SystemClock(), Actor.cli("test")
-        plans.apply_plan(db=db, source=EXAMPLE_PLAN.read_text(encoding="utf-8"), filename=str(EXAMPLE_PLAN),
-                         actor=actor, clock=clock)
-        auth.create_user(db=db, username="ops", password="a long test password", role=Role.responder,
-                         actor=actor, clock=clock, display_name="Zhao Min")
+        plans.apply_plan(
+            db=db,
+            source=EXAMPLE_PLAN.read_text(encoding="utf-8"),
+            filename=str(EXAMPLE_PLAN),
+            actor=actor,
+            clock=clock,
+        )
+        auth.create_user(
+            db=db,
+            username="ops",
+            password="a long test password",
+            role=Role.responder,
+            actor=actor,
+            clock=clock,
+            display_name="Zhao Min",
+        )
         db.commit()
     database.dispose()
     port = _free_port()
-    env = {**os.environ, "EVENTGUARD_DATABASE_URL": url, "EVENTGUARD_PORT": str(port),
-           "EVENTGUARD_LOG_LEVEL": "WARNING", "EVENTGUARD_CONFIG_FILE": str(home / "none.toml")}
-    process = subprocess.Popen([sys.executable, "-m", "eventguard.cli.main", "serve", "--no-worker"],
-                               env=env, cwd=ROOT)
+    env = {
+        **os.environ,
+        "EVENTGUARD_DATABASE_URL": url,
+        "EVENTGUARD_PORT": str(port),
+        "EVENTGUARD_LOG_LEVEL": "WARNING",
+        "EVENTGUARD_CONFIG_FILE": str(home / "none.toml"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "eventguard.cli.main", "serve", "--no-worker"], env=env, cwd=ROOT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -79,7 +102,9 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def test_a_responder_signs_in_and_sees_the_event_in_english_and_chinese(server: str, browser: Browser) -> None:
+def test_a_responder_signs_in_and_sees_the_event_in_english_and_chinese(
+    server: str, browser: Browser
+) -> None:
     page = browser.new_page()
     page.goto(f"{server}/?lang=en")
     assert page.url.endswith("/login")
