@@ -157,6 +157,9 @@ _TYPE_RULES = {
 }
 
 
+_QUOTING_RULES = frozenset({"invalid_duration", "invalid_timezone"})
+
+
 def _issue_for(error: ErrorDetails, locator: Locator) -> PlanIssue:
     kind, path, ctx, value = error["type"], tuple(error["loc"]), error.get("ctx", {}), error["input"]
     if kind == "missing":
@@ -186,6 +189,8 @@ def _issue_for(error: ErrorDetails, locator: Locator) -> PlanIssue:
         return locator.issue(rules.TOO_SMALL, path, value=_show(value), limit=ctx.get("ge", ctx.get("gt")))
     if kind in ("less_than_equal", "less_than"):
         return locator.issue(rules.TOO_LARGE, path, value=_show(value), limit=ctx.get("le", ctx.get("lt")))
+    if kind in _QUOTING_RULES:  # their message puts the value in quotes already
+        return locator.issue(_TYPE_RULES[kind], path, value=_show(value).strip('"'))
     if kind in _TYPE_RULES:
         return locator.issue(_TYPE_RULES[kind], path, value=_show(value))
     return locator.issue(rules.INVALID_VALUE, path, detail=error["msg"])
