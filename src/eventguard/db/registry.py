@@ -6,7 +6,7 @@ import importlib
 
 from eventguard.db.base import Base
 
-DOMAINS_WITH_MODELS = ("events", "plans", "auth", "audit", "outbox", "incidents", "alerts")
+DOMAINS_WITH_MODELS = ("events", "plans", "auth", "audit", "outbox", "incidents", "alerts", "notify")
 
 for _domain in DOMAINS_WITH_MODELS:
     importlib.import_module(f"eventguard.{_domain}.models")

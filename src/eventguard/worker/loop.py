@@ -14,6 +14,7 @@ from eventguard.incidents.models import Incident, IncidentStatus
 from eventguard.logs import get_logger
 from eventguard.plans import service as plans
 from eventguard.plans.schemas import PlanSpec
+from eventguard.worker.dispatch import dispatch_pending
 
 log = get_logger("eventguard.worker")
 
@@ -21,6 +22,7 @@ log = get_logger("eventguard.worker")
 @dataclass
 class PassReport:
     auto_resolved: list[int] = field(default_factory=list)
+    dispatched: int = 0
 
 
 def run_once(*, database: Database, clock: Clock) -> PassReport:
@@ -36,6 +38,7 @@ def run_once(*, database: Database, clock: Clock) -> PassReport:
         db.commit()
     if report.auto_resolved:
         log.info("auto_resolved", incidents=report.auto_resolved)
+    report.dispatched = dispatch_pending(database=database, clock=clock)
     return report
 
 
