@@ -20,6 +20,7 @@ def serve(
 
     from eventguard.app import create_app
     from eventguard.clock import SystemClock
+    from eventguard.worker.context import WorkerContext
     from eventguard.worker.loop import run_forever
 
     cfg = settings()
@@ -29,7 +30,12 @@ def serve(
     if worker:
         thread = threading.Thread(
             target=run_forever,
-            kwargs={"database": app.state.db, "clock": SystemClock(), "interval": 5.0, "stop": stop},
+            kwargs={
+                "database": app.state.db,
+                "context": WorkerContext(clock=SystemClock(), settings=cfg),
+                "interval": 1.0,
+                "stop": stop,
+            },
             name="eventguard-worker",
             daemon=True,
         )

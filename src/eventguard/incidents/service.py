@@ -193,7 +193,7 @@ def transition(
         topic = "incident.reopened"
     if topic:
         emit(db=db, incident=incident, topic=topic, clock=clock, extra={"by": actor.name})
-    if actor.type in ("user", "token", "cli"):
+    if actor.type in ("user", "token", "cli", "link"):
         audit.record(
             db=db,
             actor=actor,

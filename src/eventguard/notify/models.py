@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eventguard.db.base import Base, JSONType, UTCDateTime
@@ -68,3 +68,50 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     worker: Mapped[str] = mapped_column(String(64))
+
+
+class NotificationSla(Base):
+    """The 5-minute rule for one notified role of one incident: its deadline and when it was met."""
+
+    __tablename__ = "notification_sla"
+    __table_args__ = (Index("ix_notification_sla_open", "first_delivered_at", "deadline"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(String(120))  # e.g. "team:tech:lead", "person:li-na", "channel:x"
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    met: Mapped[bool | None] = mapped_column(default=None)  # None until delivered or breached
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class EscalationStep(Base):
+    """A timer of the level's escalation policy: fires unless the incident is acknowledged first."""
+
+    __tablename__ = "escalation_steps"
+    __table_args__ = (Index("ix_escalation_steps_due", "fired_at", "cancelled_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    policy_id: Mapped[str] = mapped_column(String(64))
+    round: Mapped[int] = mapped_column(default=0)  # repeat round of the policy
+    step: Mapped[int]  # index in the policy's steps; len(steps) is the final page of the event owner
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class ChannelHealth(Base):
+    """The last outcome of each plan channel, shown to users (the last error especially)."""
+
+    __tablename__ = "channel_health"
+    __table_args__ = (UniqueConstraint("event_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    permanent_failure: Mapped[bool] = mapped_column(default=False)

@@ -11,6 +11,7 @@ from eventguard.cli.context import settings
 from eventguard.clock import SystemClock
 from eventguard.db import Database
 from eventguard.logs import configure as configure_logging
+from eventguard.worker.context import WorkerContext
 from eventguard.worker.loop import run_forever, run_once
 
 
@@ -22,13 +23,14 @@ def worker(
     cfg = settings()
     configure_logging(cfg.log_level, cfg.log_json)
     database = Database(cfg.database_url)
+    context = WorkerContext(clock=SystemClock(), settings=cfg)
     if once:
-        run_once(database=database, clock=SystemClock())
+        run_once(database=database, context=context)
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    run_forever(database=database, clock=SystemClock(), interval=interval, stop=stop)
+    run_forever(database=database, context=context, interval=interval, stop=stop)
 
 
 def register(app: typer.Typer) -> None:

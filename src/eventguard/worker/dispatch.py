@@ -19,8 +19,9 @@ from eventguard.clock import Clock
 from eventguard.db import Database
 from eventguard.logs import get_logger
 from eventguard.outbox.models import OutboxMessage
+from eventguard.worker.context import WorkerContext
 
-Handler = Callable[[Session, OutboxMessage, Clock], None]
+Handler = Callable[[Session, OutboxMessage, WorkerContext], None]
 HANDLER_MODULES: tuple[str, ...] = ("eventguard.notify.planner", "eventguard.comms.reactions")
 BATCH = 50
 MAX_ATTEMPTS = 10
@@ -48,11 +49,12 @@ def _handlers_for(topic: str) -> list[Handler]:
     return [*table.get(topic, []), *table.get("*", [])]
 
 
-def dispatch_pending(*, database: Database, clock: Clock, limit: int = BATCH) -> int:
+def dispatch_pending(*, database: Database, context: WorkerContext, limit: int = BATCH) -> int:
     """Process up to ``limit`` due outbox rows, one transaction each; returns how many were processed.
 
     Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the
     queue; SQLite's single writer makes the claim exclusive by itself."""
+    clock = context.clock
     done = 0
     for _ in range(limit):
         with database.session(write=True) as db:
@@ -68,7 +70,7 @@ def dispatch_pending(*, database: Database, clock: Clock, limit: int = BATCH) ->
             message_id = message.id
             try:
                 for handler in _handlers_for(message.topic):
-                    handler(db, message, clock)
+                    handler(db, message, context)
                 message.processed_at = clock.now()
                 message.attempts += 1
                 db.commit()

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from eventguard.clock import Clock
 from eventguard.db import Database
 from eventguard.incidents import grouping
 from eventguard.incidents.models import Incident, IncidentStatus
 from eventguard.logs import get_logger
+from eventguard.notify import sender, timers
 from eventguard.plans import service as plans
 from eventguard.plans.schemas import PlanSpec
+from eventguard.worker.context import WorkerContext
 from eventguard.worker.dispatch import dispatch_pending
 
 log = get_logger("eventguard.worker")
@@ -23,10 +24,14 @@ log = get_logger("eventguard.worker")
 class PassReport:
     auto_resolved: list[int] = field(default_factory=list)
     dispatched: int = 0
+    breaches: list[int] = field(default_factory=list)
+    escalations: list[int] = field(default_factory=list)
+    delivered: int = 0
 
 
-def run_once(*, database: Database, clock: Clock) -> PassReport:
+def run_once(*, database: Database, context: WorkerContext) -> PassReport:
     """Run every job once, each in its own transaction."""
+    clock = context.clock
     report = PassReport()
     with database.session(write=True) as db:
         event_ids = set(
@@ -38,15 +43,22 @@ def run_once(*, database: Database, clock: Clock) -> PassReport:
         db.commit()
     if report.auto_resolved:
         log.info("auto_resolved", incidents=report.auto_resolved)
-    report.dispatched = dispatch_pending(database=database, clock=clock)
+    report.dispatched = dispatch_pending(database=database, context=context)
+    with database.session(write=True) as db:
+        report.escalations = timers.fire_escalations(db, context)
+        report.breaches = timers.flag_breaches(db, context)
+        db.commit()
+    report.delivered = sender.deliver_due(database=database, context=context)
     return report
 
 
-def run_forever(*, database: Database, clock: Clock, interval: float, stop: threading.Event) -> None:
+def run_forever(
+    *, database: Database, context: WorkerContext, interval: float, stop: threading.Event
+) -> None:
     """Repeat ``run_once`` every ``interval`` seconds until ``stop`` is set; errors are logged, not fatal."""
     while not stop.is_set():
         try:
-            run_once(database=database, clock=clock)
+            run_once(database=database, context=context)
         except Exception:  # a failing pass must not kill the worker; the next pass retries
             log.exception("worker_pass_failed")
         stop.wait(interval)

@@ -152,6 +152,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "channel_health",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("channel_id", sa.String(length=64), nullable=False),
+        sa.Column("last_success_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("permanent_failure", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_channel_health_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_channel_health")),
+        sa.UniqueConstraint("event_id", "channel_id", name=op.f("uq_channel_health_event_id_channel_id")),
+    )
+    op.create_table(
         "incidents",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.Integer(), nullable=False),
@@ -406,6 +421,28 @@ def upgrade() -> None:
         batch_op.create_index("ix_deliveries_incident", ["incident_id"], unique=False)
 
     op.create_table(
+        "escalation_steps",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("policy_id", sa.String(length=64), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
+        sa.Column("step", sa.Integer(), nullable=False),
+        sa.Column("due_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("fired_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_escalation_steps_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_escalation_steps")),
+    )
+    with op.batch_alter_table("escalation_steps", schema=None) as batch_op:
+        batch_op.create_index("ix_escalation_steps_due", ["fired_at", "cancelled_at", "due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_escalation_steps_incident_id"), ["incident_id"], unique=False)
+
+    op.create_table(
         "incident_roles",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=False),
@@ -512,6 +549,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_incident_timeline_incident_id"), ["incident_id"], unique=False)
 
     op.create_table(
+        "notification_sla",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("target", sa.String(length=120), nullable=False),
+        sa.Column("started_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deadline", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("first_delivered_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("met", sa.Boolean(), nullable=True),
+        sa.Column("breached_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_notification_sla_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_sla")),
+    )
+    with op.batch_alter_table("notification_sla", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notification_sla_incident_id"), ["incident_id"], unique=False)
+        batch_op.create_index("ix_notification_sla_open", ["first_delivered_at", "deadline"], unique=False)
+
+    op.create_table(
         "delivery_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("delivery_id", sa.Integer(), nullable=False),
@@ -541,6 +600,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_delivery_attempts_delivery_id"))
 
     op.drop_table("delivery_attempts")
+    with op.batch_alter_table("notification_sla", schema=None) as batch_op:
+        batch_op.drop_index("ix_notification_sla_open")
+        batch_op.drop_index(batch_op.f("ix_notification_sla_incident_id"))
+
+    op.drop_table("notification_sla")
     with op.batch_alter_table("incident_timeline", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_incident_timeline_incident_id"))
 
@@ -553,6 +617,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_incident_roles_incident_id"))
 
     op.drop_table("incident_roles")
+    with op.batch_alter_table("escalation_steps", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_escalation_steps_incident_id"))
+        batch_op.drop_index("ix_escalation_steps_due")
+
+    op.drop_table("escalation_steps")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_deliveries_incident")
         batch_op.drop_index(batch_op.f("ix_deliveries_failover_group"))
@@ -580,6 +649,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_incidents_event_status")
 
     op.drop_table("incidents")
+    op.drop_table("channel_health")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
         batch_op.drop_index(batch_op.f("ix_api_tokens_prefix"))

@@ -1,0 +1,56 @@
+"""Acknowledgement links: signed, expiring URLs put in every notification, so a responder can
+acknowledge from their phone without signing in. The link opens a confirmation page (link
+previews and mail scanners only GET), and the POST from that page acknowledges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from eventguard.clock import Clock
+from eventguard.config import Settings
+from eventguard.errors import Forbidden
+from eventguard.i18n import Message
+
+ACK_LINK_LIFETIME = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class AckClaim:
+    incident_id: int
+    person_id: str | None
+
+
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt="eventguard-ack")
+
+
+def ack_token(settings: Settings, incident_id: int, person_id: str | None) -> str:
+    return _serializer(settings).dumps({"i": incident_id, "p": person_id})
+
+
+def ack_url(settings: Settings, incident_id: int, person_id: str | None) -> str:
+    return f"{settings.base_url}/ack/{ack_token(settings, incident_id, person_id)}"
+
+
+def incident_url(settings: Settings, incident_id: int) -> str:
+    return f"{settings.base_url}/incidents/{incident_id}"
+
+
+def read_ack_token(settings: Settings, token: str, clock: Clock) -> AckClaim:
+    """The claim in a valid, unexpired token; Forbidden otherwise."""
+    serializer = _serializer(settings)
+    try:
+        data, signed_at = serializer.loads(token, return_timestamp=True)
+    except SignatureExpired as exc:  # itsdangerous's own clock said so
+        raise Forbidden(Message("This acknowledgement link has expired."), code="ack_link_expired") from exc
+    except BadSignature as exc:
+        raise Forbidden(Message("This acknowledgement link is not valid."), code="ack_link_invalid") from exc
+    if clock.now() - signed_at > ACK_LINK_LIFETIME:
+        raise Forbidden(Message("This acknowledgement link has expired."), code="ack_link_expired")
+    if not isinstance(data, dict) or not isinstance(data.get("i"), int):
+        raise Forbidden(Message("This acknowledgement link is not valid."), code="ack_link_invalid")
+    person = data.get("p")
+    return AckClaim(incident_id=data["i"], person_id=person if isinstance(person, str) else None)

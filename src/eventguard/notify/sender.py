@@ -1,0 +1,124 @@
+"""The delivery worker: claim a due delivery, send it outside any transaction, record the outcome.
+
+At least once, never lost: a claim is a lease written before sending; a worker that dies mid-send
+leaves a lease that expires, and the delivery is sent again with the same idempotency key, so a
+receiver that de-duplicates sees it exactly once. PostgreSQL workers claim with SKIP LOCKED."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from eventguard.db import Database
+from eventguard.logs import get_logger
+from eventguard.notify import coalesce, outcomes
+from eventguard.notify.channels.base import DeliveryReceipt, TransportError
+from eventguard.notify.deliveries import deserialise
+from eventguard.notify.models import Delivery, DeliveryStatus
+from eventguard.notify.targets import resolve_target
+from eventguard.worker.context import WorkerContext
+
+LEASE = timedelta(seconds=60)
+log = get_logger("eventguard.notify.sender")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    delivery_id: int
+    attempt: int
+    started_at: datetime
+
+
+def _due(now: datetime):  # type: ignore[no-untyped-def]
+    return or_(
+        (Delivery.status == DeliveryStatus.pending) & (Delivery.available_at <= now),
+        (Delivery.status == DeliveryStatus.sending) & (Delivery.lease_until <= now),  # its worker died
+    )
+
+
+def claim(db: Session, context: WorkerContext) -> Delivery | None:
+    """Lease the next due delivery (skipping ones an earlier failover rank made unnecessary and
+    postponing or merging ones a channel's rate limit holds back)."""
+    now = context.clock.now()
+    while True:
+        delivery = db.scalar(
+            select(Delivery)
+            .where(_due(now))
+            .order_by(Delivery.available_at, Delivery.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if delivery is None:
+            return None
+        if outcomes.made_unnecessary(db, delivery):
+            delivery.status, delivery.last_error = (
+                DeliveryStatus.superseded,
+                "an earlier contact method got through",
+            )
+            continue
+        if not coalesce.admit(db, delivery, now):
+            continue  # postponed until the channel's window frees; look at the next one
+        delivery.status = DeliveryStatus.sending
+        delivery.lease_until = now + LEASE
+        delivery.attempts += 1
+        return delivery
+
+
+def send_one(*, database: Database, context: WorkerContext) -> bool:
+    """Claim, send and record one delivery; False when nothing is due."""
+    with database.session(write=True) as db:
+        delivery = claim(db, context)
+        if delivery is None:
+            db.commit()
+            return False
+        claimed = Claimed(delivery.id, delivery.attempts, context.clock.now())
+        kind = delivery.channel_kind
+        try:
+            target = resolve_target(delivery)
+            note = deserialise(delivery.notification)
+        except TransportError as exc:
+            target, note, early = None, None, exc
+        else:
+            early = None
+        db.commit()  # the lease is on disk before anything leaves the process
+    result: DeliveryReceipt | TransportError
+    if early is not None or target is None or note is None:
+        result = early or TransportError("unreadable delivery", permanent=True)
+    else:
+        result = _send(kind, note, target, context)
+    with database.session(write=True) as db:
+        outcomes.record(db, claimed.delivery_id, claimed.started_at, result, context)
+        db.commit()
+    return True
+
+
+def _send(kind: str, note, target, context: WorkerContext) -> DeliveryReceipt | TransportError:  # type: ignore[no-untyped-def]
+    from eventguard.notify.channels import build_channel
+
+    try:
+        return build_channel(kind, context).send(note, target)
+    except TransportError as exc:
+        return exc
+    except Exception as exc:  # a channel bug must not kill the worker; retried like a temporary error
+        log.exception("channel_crashed", kind=kind)
+        return TransportError(f"channel error: {exc!r}")
+
+
+def deliver_due(*, database: Database, context: WorkerContext, limit: int = 200) -> int:
+    """Send up to ``limit`` due deliveries; returns how many were attempted."""
+    sent = 0
+    while sent < limit and send_one(database=database, context=context):
+        sent += 1
+    return sent
+
+
+def backoff(attempt: int, retry_after: float | None, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with ±20 % jitter (2 s, 4 s, 8 s … capped at 5 min), or the server's word."""
+    if retry_after is not None:
+        return timedelta(seconds=min(max(retry_after, 1.0), 3600.0))
+    base = min(2.0**attempt, 300.0)
+    return timedelta(seconds=base * (rng or random).uniform(0.8, 1.2))
