@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Asia/Shanghai", description="Default display timezone (IANA name).")
     log_level: str = Field(default="INFO", description="Python logging level.")
     log_json: bool = Field(default=True, description="Structured JSON logs (false: human-readable).")
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server for e-mail notifications.")
+    smtp_port: int = Field(default=25, description="SMTP port (587 for STARTTLS, 465 for SSL).")
+    smtp_security: Literal["none", "starttls", "ssl"] = Field(
+        default="none", description="none, starttls or ssl (implicit TLS)."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login (none: no login).")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password (shown masked).")
+    smtp_from: str = Field(
+        default="EventGuard <eventguard@localhost>", description="From address of e-mail notifications."
+    )
+    smtp_timeout: float = Field(default=10.0, description="Seconds to wait for the SMTP server.")
 
     @model_validator(mode="after")
     def _default_base_url(self) -> Settings:

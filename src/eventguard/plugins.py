@@ -20,6 +20,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from eventguard.alerts.formats.base import AlertFormat
+    from eventguard.notify.channels.base import Channel
 
 PROJECT = "eventguard"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -30,6 +31,12 @@ BUILTIN_PLUGINS = (
     "eventguard.alerts.formats.grafana",
     "eventguard.alerts.formats.pagerduty",
     "eventguard.alerts.formats.generic",
+    "eventguard.notify.channels.wecom",
+    "eventguard.notify.channels.dingtalk",
+    "eventguard.notify.channels.feishu",
+    "eventguard.notify.channels.slack",
+    "eventguard.notify.channels.email",
+    "eventguard.notify.channels.webhook",
 )
 
 
@@ -43,8 +50,9 @@ class EventGuardSpecs:
 
     @hookspec
     def eventguard_channels(self) -> list[type[Any]]:  # type: ignore[empty-body]
-        """Notification channel classes this plugin adds. No built-in channel uses this hook yet;
-        the notification module will define the channel interface."""
+        """Notification channel classes this plugin adds. Each has a unique ``kind`` class attribute,
+        is constructed as ``cls(context: ChannelContext)`` and has ``send(notification, target) ->
+        DeliveryReceipt`` raising ``TransportError`` (see ``eventguard.notify.channels.base``)."""
 
 
 @cache
@@ -72,3 +80,15 @@ def alert_formats() -> dict[str, AlertFormat]:
                 )
             formats[alert_format.name] = alert_format
     return formats
+
+
+def channel_classes() -> dict[str, type[Channel]]:
+    """Every registered notification channel class by kind; two classes with one kind is a setup
+    error."""
+    classes: dict[str, type[Channel]] = {}
+    for provided in get_plugin_manager().hook.eventguard_channels():
+        for channel_class in provided:
+            if channel_class.kind in classes:
+                raise RuntimeError(f"two installed plugins provide a channel of kind {channel_class.kind!r}")
+            classes[channel_class.kind] = channel_class
+    return classes

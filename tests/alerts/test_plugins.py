@@ -94,7 +94,3 @@ def test_two_formats_with_one_name_are_a_setup_error(fresh_plugins: None) -> Non
 
     with pytest.raises(RuntimeError, match="'alertmanager'"):
         alert_formats()
-
-
-def test_no_channel_is_registered_yet(fresh_plugins: None) -> None:
-    assert get_plugin_manager().hook.eventguard_channels() == []

@@ -102,6 +102,7 @@ def declare(body: IncidentDeclare, principal: Responder, db: DbSession, clock: C
         phase=plans.current_phase(spec=spec, at=clock.now()),
         actor=principal.actor,
         clock=clock,
+        is_drill=body.drill,
     )
     return _commit_detail(db, incident)
 

@@ -89,9 +89,10 @@ def incident_declare(
     level: int | None = typer.Option(None, "--level", min=1, max=3),
     scenario: str | None = typer.Option(None, "--scenario"),
     impact: str | None = typer.Option(None, "--impact"),
+    drill: bool = typer.Option(False, "--drill", help="A drill: notifications are marked as one."),
     actor: str | None = ActorOption,
 ) -> None:
-    """Declare an incident without an alert."""
+    """Declare an incident without an alert (or a drill with --drill)."""
     with open_session() as db:
         found = events.get_by_slug(db=db, slug=event)
         spec = plans.get_active_plan(db=db, event_id=found.id)
@@ -107,6 +108,7 @@ def incident_declare(
             phase=plans.current_phase(spec=spec, at=CLOCK.now()),
             actor=_actor(actor),
             clock=CLOCK,
+            is_drill=drill,
         )
         db.commit()
         _show(db, incident)

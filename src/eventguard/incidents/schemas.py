@@ -100,6 +100,7 @@ class IncidentDeclare(BaseModel):
     scenario_id: str | None = None
     core_functions: list[str] | None = None
     impact: str | None = Field(default=None, max_length=4000)
+    drill: bool = Field(default=False, description="A drill: every notification is marked as one.")
 
 
 class StatusChange(BaseModel):

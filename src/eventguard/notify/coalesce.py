@@ -4,12 +4,14 @@ never dropped; when the limit is reached, the channel's messages wait for the wi
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from eventguard.i18n import t
+from eventguard.notify.channels.base import Notification
 from eventguard.notify.deliveries import deserialise, serialise
 from eventguard.notify.models import Delivery, DeliveryAttempt, DeliveryStatus
 
@@ -18,6 +20,8 @@ WINDOW = timedelta(seconds=60)
 # 100/min, Slack about 1/s).
 LIMITS: dict[str, int] = {"wecom": 20, "dingtalk": 20, "feishu": 100, "slack": 60}
 MAX_MERGED = 50
+# A merged message lists one line per notification; WeCom takes 4096 bytes of markdown (CJK: 3 bytes).
+MERGED_BUDGET = 1300
 
 
 def _same_channel(delivery: Delivery) -> ColumnElement[bool]:
@@ -67,8 +71,26 @@ def admit(db: Session, delivery: Delivery, now: datetime) -> bool:
         .with_for_update(skip_locked=True)
     ).all()
     if backlog and sent + 1 + len(backlog) > limit:
-        merge(delivery, list(backlog))
+        merge(delivery, _fitting(delivery, list(backlog)))
     return True
+
+
+def _fitting(carrier: Delivery, backlog: list[Delivery]) -> list[Delivery]:
+    """As many as fit one message of the smallest robot limit; the rest wait for the next one."""
+    used = len(_line(deserialise(carrier.notification)))
+    chosen = []
+    for other in backlog:
+        used += len(_line(deserialise(other.notification))) + 1
+        if used > MERGED_BUDGET:
+            break
+        chosen.append(other)
+    return chosen
+
+
+def _line(note: Notification) -> str:
+    summary = note.data.get("summary")
+    link = f" {note.incident_url}" if note.incident_url else ""
+    return f"- {note.title}" + (f" — {summary}" if summary and summary not in note.title else "") + link
 
 
 def merge(carrier: Delivery, others: list[Delivery]) -> None:
@@ -78,20 +100,18 @@ def merge(carrier: Delivery, others: list[Delivery]) -> None:
     first = notes[0]
     language = first.language
     title = t("{count} notifications", language, count=len(notes))
-    sections = [f"**{note.title}**\n{note.markdown}" for note in notes]
-    texts = [f"{note.title}\n{note.text}" for note in notes]
+    lines = [_line(note) for note in notes]
     mentions = list(dict.fromkeys(m for note in notes for m in note.mentions))
-    merged = first.__class__(
-        **{
-            **serialise(first),
-            "title": title,
-            "markdown": "\n\n---\n\n".join(sections),
-            "text": "\n\n".join(texts),
-            "mentions": mentions,
-            "occurred_at": first.occurred_at,
-            "level": min((n.level for n in notes if n.level is not None), default=None),
-            "is_drill": all(note.is_drill for note in notes),
-        }
+    merged = dataclasses.replace(
+        first,
+        title=title,
+        markdown="\n".join(lines),
+        text="\n".join(lines),
+        mentions=mentions,
+        level=min((n.level for n in notes if n.level is not None), default=None),
+        is_drill=all(note.is_drill for note in notes),
+        incident_url=None if len(notes) > 1 else first.incident_url,
+        ack_url=None if len(notes) > 1 else first.ack_url,
     )
     carrier.notification = serialise(merged)
     carrier.options = {**(carrier.options or {}), "coalesced": [d.id for d in others]}

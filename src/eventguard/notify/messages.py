@@ -105,6 +105,7 @@ def build(facts: Facts, *, language: str, person_id: str | None, key: str, purpo
         occurred_at=facts.incident.updated_at,
         data={
             "incident_id": facts.incident.id,
+            "summary": facts.incident.title,
             "event": facts.spec.event.slug,
             "level": facts.incident.level,
             "status": facts.incident.status.value,

@@ -127,7 +127,9 @@ def resolve(
             _add_team(spec, item, on_call, add)
     # A group that already gets the message with a mention of someone is not posted to twice.
     mentioned_in = {r.methods[0].channel_id for r in recipients.values() if r.person and r.methods}
-    return [r for key, r in recipients.items() if not (key.startswith("channel:") and key[8:] in mentioned_in)]
+    return [
+        r for key, r in recipients.items() if not (key.startswith("channel:") and key[8:] in mentioned_in)
+    ]
 
 
 def _add_team(

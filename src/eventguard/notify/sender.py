@@ -10,13 +10,14 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from eventguard.db import Database
 from eventguard.logs import get_logger
 from eventguard.notify import coalesce, outcomes
-from eventguard.notify.channels.base import DeliveryReceipt, TransportError
+from eventguard.notify.channels import build_channel
+from eventguard.notify.channels.base import ChannelTarget, DeliveryReceipt, Notification, TransportError
 from eventguard.notify.deliveries import deserialise
 from eventguard.notify.models import Delivery, DeliveryStatus
 from eventguard.notify.targets import resolve_target
@@ -33,7 +34,7 @@ class Claimed:
     started_at: datetime
 
 
-def _due(now: datetime):  # type: ignore[no-untyped-def]
+def _due(now: datetime) -> ColumnElement[bool]:
     return or_(
         (Delivery.status == DeliveryStatus.pending) & (Delivery.available_at <= now),
         (Delivery.status == DeliveryStatus.sending) & (Delivery.lease_until <= now),  # its worker died
@@ -77,28 +78,22 @@ def send_one(*, database: Database, context: WorkerContext) -> bool:
             return False
         claimed = Claimed(delivery.id, delivery.attempts, context.clock.now())
         kind = delivery.channel_kind
+        prepared: tuple[Notification, ChannelTarget] | TransportError
         try:
-            target = resolve_target(delivery)
-            note = deserialise(delivery.notification)
-        except TransportError as exc:
-            target, note, early = None, None, exc
-        else:
-            early = None
+            prepared = deserialise(delivery.notification), resolve_target(delivery)
+        except TransportError as exc:  # e.g. a secret's environment variable is not set
+            prepared = exc
         db.commit()  # the lease is on disk before anything leaves the process
-    result: DeliveryReceipt | TransportError
-    if early is not None or target is None or note is None:
-        result = early or TransportError("unreadable delivery", permanent=True)
-    else:
-        result = _send(kind, note, target, context)
+    result = prepared if isinstance(prepared, TransportError) else _send(kind, *prepared, context)
     with database.session(write=True) as db:
         outcomes.record(db, claimed.delivery_id, claimed.started_at, result, context)
         db.commit()
     return True
 
 
-def _send(kind: str, note, target, context: WorkerContext) -> DeliveryReceipt | TransportError:  # type: ignore[no-untyped-def]
-    from eventguard.notify.channels import build_channel
-
+def _send(
+    kind: str, note: Notification, target: ChannelTarget, context: WorkerContext
+) -> DeliveryReceipt | TransportError:
     try:
         return build_channel(kind, context).send(note, target)
     except TransportError as exc:

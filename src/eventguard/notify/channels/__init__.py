@@ -1,2 +1,64 @@
 """Channels: one small module per vendor (WeCom, DingTalk, Feishu, Slack, email, webhook), each
-registered through the ``eventguard_channels`` plugin hook exactly as a third party's would be."""
+registered through the ``eventguard_channels`` plugin hook exactly as a third party's would be.
+
+A plugin adds a channel by returning its class from the hook::
+
+    from eventguard.plugins import hookimpl
+
+    class PagerChannel:
+        kind = "pager"
+
+        def __init__(self, context: ChannelContext) -> None: ...
+
+        def send(self, notification: Notification, target: ChannelTarget) -> DeliveryReceipt: ...
+
+    @hookimpl
+    def eventguard_channels():
+        return [PagerChannel]
+
+The class is constructed with a :class:`~eventguard.notify.channels.base.ChannelContext` and raises
+:class:`~eventguard.notify.channels.base.TransportError` (``permanent=True`` when retrying cannot
+help). See ``base.py`` for the constructor protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import httpx
+
+from eventguard.clock import Clock
+from eventguard.config import Settings
+from eventguard.notify.channels.base import Channel, ChannelContext, TransportError
+from eventguard.plugins import channel_classes
+
+__all__ = ["WorkerResources", "build_channel", "channels"]
+
+
+class WorkerResources(Protocol):
+    """What a caller (the delivery worker's context) hands over to build channels with."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def http(self) -> httpx.Client: ...
+
+
+def channels() -> dict[str, type[Channel]]:
+    """Every installed channel class by kind (built-in and plugins')."""
+    return channel_classes()
+
+
+def build_channel(kind: str, resources: WorkerResources | ChannelContext) -> Channel:
+    """A ready channel of ``kind``; an unknown kind is a permanent delivery error."""
+    found = channels().get(kind)
+    if found is None:
+        raise TransportError(f"no installed channel of kind {kind!r}", permanent=True)
+    if isinstance(resources, ChannelContext):
+        return found(resources)
+    context = ChannelContext.build(client=resources.http, settings=resources.settings, clock=resources.clock)
+    return found(context)

@@ -1,18 +1,34 @@
-"""What every channel shares: the rendered notification, the target it goes to, the error type and
-the HTTP transport that owns timeouts and status-code handling once for all HTTP channels.
+"""What every channel shares: the rendered notification, the target it goes to, the error type, the
+context a channel is built with and the HTTP transport that owns timeouts and status-code handling
+once for all HTTP channels.
 
-A channel only builds its vendor's payload (and signature) and reads its vendor's answer."""
+A channel only builds its vendor's payload (and signature) and reads its vendor's answer.
+
+**Constructor protocol.** Every channel class, built-in or from a plugin, is constructed with one
+argument, a :class:`ChannelContext` (``ChannelClass(context)``), and then sent to any number of
+times with ``send(notification, target)``. HTTP channels post through ``context.http`` (an
+:class:`HttpTransport`); e-mail reads ``context.settings`` (the ``smtp_*`` keys); every channel takes
+signing timestamps from ``context.clock`` so tests are deterministic. The vendor's URL or the
+mailbox always comes from ``target.address``, so tests point channels at local receivers.
+
+**Target options** every channel understands where it applies: ``mentions`` (handles added to
+``notification.mentions``), ``keywords`` (DingTalk), ``format`` (WeCom), ``headers`` (e-mail),
+``bearer_token`` and ``phone`` (webhook). Each channel module documents its own.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Protocol
 
 import httpx
 
 from eventguard.clock import Clock
+from eventguard.config import Settings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +57,7 @@ class ChannelTarget:
     kind: str
     address: str  # webhook URL (vendor base URL configurable for tests) or e-mail address
     secret: str | None = None  # signing secret / key, resolved from the plan's secret_env
-    options: Mapping[str, Any] = field(default_factory=dict)  # keywords, msg format, SMTP settings …
+    options: Mapping[str, Any] = field(default_factory=dict)  # keywords, msg format, headers …
 
 
 @dataclass(frozen=True)
@@ -54,7 +70,8 @@ class DeliveryReceipt:
 
 class TransportError(Exception):
     """A send that failed. ``permanent`` ones (bad token, 4xx that will never succeed) stop retries
-    and are shown on the channel; temporary ones are retried with backoff."""
+    and are shown on the channel; temporary ones are retried with backoff (``retry_after`` seconds
+    when the receiver said how long to wait)."""
 
     def __init__(
         self,
@@ -71,59 +88,136 @@ class TransportError(Exception):
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class ChannelContext:
+    """Everything a channel is constructed with (see the module docstring)."""
+
+    http: HttpTransport
+    settings: Settings
+    clock: Clock
+
+    @classmethod
+    def build(cls, *, client: httpx.Client, settings: Settings, clock: Clock) -> ChannelContext:
+        """A context whose transport posts with ``client`` and reads time from ``clock``."""
+        return cls(http=HttpTransport(client=client, clock=clock), settings=settings, clock=clock)
+
+
 class Channel(Protocol):
-    """A delivery channel. ``kind`` names it in plans and in the registry."""
+    """A delivery channel. ``kind`` names it in plans and in the registry; ``send`` returns a
+    receipt or raises :class:`TransportError`."""
 
     kind: ClassVar[str]
+
+    def __init__(self, context: ChannelContext) -> None: ...
 
     def send(self, notification: Notification, target: ChannelTarget) -> DeliveryReceipt: ...
 
 
+TEMPORARY_STATUSES = frozenset({408, 425, 429})
+
+
 @dataclass
 class HttpTransport:
-    """POSTs JSON once, with a timeout, and maps the outcome: 2xx is delivered; 429 and 5xx and
-    network errors are temporary; other 4xx are permanent (unless a channel decides otherwise)."""
+    """POSTs once, with a timeout, never following redirects, and maps the outcome: 2xx is
+    delivered; 408/425/429, 5xx and network errors (refused, reset, timed out) are temporary
+    (with the receiver's ``Retry-After``); 3xx and other 4xx are permanent. Retries are the
+    delivery worker's job, not the transport's."""
 
     client: httpx.Client
     clock: Clock
     timeout: float = 10.0
 
     def post_json(
-        self,
-        url: str,
-        payload: Any,
-        *,
-        headers: Mapping[str, str] | None = None,
-        content: bytes | None = None,
+        self, url: str, payload: Any, *, headers: Mapping[str, str] | None = None
     ) -> httpx.Response:
+        """POST ``payload`` as compact UTF-8 JSON."""
+        return self.post_bytes(url, json_bytes(payload), headers=headers)
+
+    def post_bytes(
+        self, url: str, body: bytes, *, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """POST exactly ``body`` (signatures are computed over these bytes), as JSON by default."""
+        sent_headers = {"Content-Type": "application/json; charset=utf-8", **dict(headers or {})}
         try:
             response = self.client.post(
-                url,
-                json=None if content is not None else payload,
-                content=content,
-                headers=dict(headers or {}),
-                timeout=self.timeout,
-                follow_redirects=False,
+                url, content=body, headers=sent_headers, timeout=self.timeout, follow_redirects=False
             )
         except httpx.TimeoutException as exc:
             raise TransportError(f"timed out after {self.timeout:g} s") from exc
         except httpx.HTTPError as exc:
             raise TransportError(f"connection failed: {exc}") from exc
-        if response.status_code == 429 or response.status_code >= 500:
-            raise TransportError(
-                f"HTTP {response.status_code}: {response.text[:200]}",
-                status_code=response.status_code,
-                retry_after=_retry_after(response),
-            )
-        if not 200 <= response.status_code < 300:
-            raise TransportError(
-                f"HTTP {response.status_code}: {response.text[:200]}",
-                permanent=True,
-                status_code=response.status_code,
-            )
+        self._raise_for_status(response)
         return response
 
+    def _raise_for_status(self, response: httpx.Response) -> None:
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        answer = f"HTTP {status}: {response.text[:200]}".rstrip(": ")
+        if status in TEMPORARY_STATUSES or status >= 500:
+            raise TransportError(answer, status_code=status, retry_after=self.retry_after(response))
+        if 300 <= status < 400:
+            where = response.headers.get("location", "?")
+            answer = f"HTTP {status}: redirected to {where}; not followed, fix the address"
+        raise TransportError(answer, permanent=True, status_code=status)
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    return float(value) if value.replace(".", "", 1).isdigit() else None
+    def retry_after(self, response: httpx.Response) -> float | None:
+        """Seconds from a ``Retry-After`` header (delay or HTTP date), if any."""
+        value = response.headers.get("retry-after", "").strip()
+        if not value:
+            return None
+        try:
+            return max(float(value), 0.0)
+        except ValueError:
+            pass
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if moment.tzinfo is None:  # "-0000": a UTC time without a known zone
+            moment = moment.replace(tzinfo=UTC)
+        return max((moment - self.clock.now()).total_seconds(), 0.0)
+
+
+def json_bytes(payload: Any) -> bytes:
+    """Compact UTF-8 JSON, Chinese kept readable (the bytes that are sent and signed)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def json_answer(response: httpx.Response) -> dict[str, Any]:
+    """The JSON object a robot API answered with; anything else is a permanent error (the address
+    points at something that is not the vendor's API)."""
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise TransportError(
+            f"unexpected answer (not a JSON object): {response.text[:200]}",
+            permanent=True,
+            status_code=response.status_code,
+        )
+    return answer
+
+
+def robot_outcome(
+    response: httpx.Response,
+    code: object,
+    message: object,
+    *,
+    temporary: Mapping[int, float | None],
+) -> DeliveryReceipt:
+    """The outcome of an IM robot API that answers HTTP 200 with an error code in the body:
+    0 is delivered; codes in ``temporary`` (code -> Retry-After seconds or None) are retried;
+    every other code means the robot's configuration must be fixed (permanent)."""
+    if code == 0:
+        return DeliveryReceipt(status_code=response.status_code, detail=str(message or "ok"))
+    if not isinstance(code, int):
+        raise TransportError(
+            f"unexpected answer: {response.text[:200]}", permanent=True, status_code=response.status_code
+        )
+    if code in temporary:
+        raise TransportError(
+            f"error {code}: {message}", status_code=response.status_code, retry_after=temporary[code]
+        )
+    raise TransportError(f"error {code}: {message}", permanent=True, status_code=response.status_code)
