@@ -33,7 +33,7 @@ def serve(
             kwargs={
                 "database": app.state.db,
                 "context": WorkerContext(clock=SystemClock(), settings=cfg),
-                "interval": 1.0,
+                "interval": 0.25,
                 "stop": stop,
             },
             name="eventguard-worker",

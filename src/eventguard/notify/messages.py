@@ -4,6 +4,7 @@ in the recipient's language (a built-in text when the plan has no template for i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,7 @@ class Facts:
     spec: PlanSpec
     topic: str
     settings: Settings
+    now: datetime
 
 
 def variables(facts: Facts, language: str, person_id: str | None) -> dict[str, Any]:
@@ -57,7 +59,7 @@ def variables(facts: Facts, language: str, person_id: str | None) -> dict[str, A
         if incident.eta
         else "",
         "incident_url": ack.incident_url(facts.settings, incident.id),
-        "ack_url": ack.ack_url(facts.settings, incident.id, person_id),
+        "ack_url": ack.ack_url(facts.settings, incident.id, person_id, facts.now),
         "status_url": f"{facts.settings.base_url}/status/{spec.event.slug}",
     }
 

@@ -61,7 +61,7 @@ def plan_deliveries(
     deadline) and return the recipients."""
     now = context.clock.now()
     recipients = resolve(spec, targets, on_call_lookup(db, incident.event_id, spec, now))
-    facts = messages.Facts(incident=incident, spec=spec, topic=topic, settings=context.settings)
+    facts = messages.Facts(incident=incident, spec=spec, topic=topic, settings=context.settings, now=now)
     message_purpose = "escalation" if purpose == "escalation" else "notification"
     for recipient in recipients:
         person = recipient.person

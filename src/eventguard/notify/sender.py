@@ -23,7 +23,6 @@ from eventguard.notify.models import Delivery, DeliveryStatus
 from eventguard.notify.targets import resolve_target
 from eventguard.worker.context import WorkerContext
 
-LEASE = timedelta(seconds=60)
 log = get_logger("eventguard.notify.sender")
 
 
@@ -64,7 +63,7 @@ def claim(db: Session, context: WorkerContext) -> Delivery | None:
         if not coalesce.admit(db, delivery, now):
             continue  # postponed until the channel's window frees; look at the next one
         delivery.status = DeliveryStatus.sending
-        delivery.lease_until = now + LEASE
+        delivery.lease_until = now + context.lease
         delivery.attempts += 1
         return delivery
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from datetime import timedelta
 import threading
 
 import typer
@@ -16,14 +17,15 @@ from eventguard.worker.loop import run_forever, run_once
 
 
 def worker(
-    interval: float = typer.Option(5.0, min=0.1, help="Seconds between passes."),
+    interval: float = typer.Option(0.25, min=0.05, help="Seconds between passes."),
     once: bool = typer.Option(False, "--once", help="Run one pass and exit."),
+    lease: float = typer.Option(60.0, min=1.0, help="Seconds a claimed delivery stays this worker's."),
 ) -> None:
     """Run the background jobs (auto-resolve; later outbox delivery and escalation)."""
     cfg = settings()
     configure_logging(cfg.log_level, cfg.log_json)
     database = Database(cfg.database_url)
-    context = WorkerContext(clock=SystemClock(), settings=cfg)
+    context = WorkerContext(clock=SystemClock(), settings=cfg, lease=timedelta(seconds=lease))
     if once:
         run_once(database=database, context=context)
         return

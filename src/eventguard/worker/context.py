@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 
@@ -23,3 +24,5 @@ class WorkerContext:
     settings: Settings
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10.0))
     name: str = field(default_factory=_worker_name)
+    # How long a claimed delivery is ours; a worker that dies mid-send loses its claims after this.
+    lease: timedelta = timedelta(seconds=60)

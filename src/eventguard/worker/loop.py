@@ -57,8 +57,11 @@ def run_forever(
 ) -> None:
     """Repeat ``run_once`` every ``interval`` seconds until ``stop`` is set; errors are logged, not fatal."""
     while not stop.is_set():
+        busy = False
         try:
-            run_once(database=database, context=context)
+            report = run_once(database=database, context=context)
+            busy = bool(report.dispatched or report.delivered)
         except Exception:  # a failing pass must not kill the worker; the next pass retries
             log.exception("worker_pass_failed")
-        stop.wait(interval)
+        if not busy:  # after real work, look again at once: a storm drains without pauses
+            stop.wait(interval)
