@@ -67,7 +67,7 @@ class Robots:
         robots = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 arrived = time.monotonic()
                 robots.saw(body.decode("utf-8", errors="replace"), arrived)
