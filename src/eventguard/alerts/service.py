@@ -82,7 +82,7 @@ def ingest(
     for item in items:
         assert item.row is not None
         groups.setdefault(item.row.group_key, []).append(item)
-    for key, members in groups.items():
+    for key, members in sorted(groups.items()):  # one lock order for every request: no deadlocks
         incident_id = _apply_group(
             db=db,
             event=event,
@@ -105,11 +105,12 @@ def ingest(
 
 
 def _latest_per_fingerprint(items: Iterable[_Item]) -> list[_Item]:
-    # Within one request the last word about a fingerprint wins.
+    # Within one request the last word about a fingerprint wins. Sorted: every request then locks
+    # and inserts rows in the same order, so concurrent requests cannot deadlock on PostgreSQL.
     latest: dict[str, _Item] = {}
     for item in items:
         latest[item.alert_in.fingerprint] = item
-    return list(latest.values())
+    return [latest[key] for key in sorted(latest)]
 
 
 def _upsert_alerts(
@@ -135,7 +136,10 @@ def _lock_existing(db: Session, event_id: int, fingerprints: Sequence[str]) -> d
     for start in range(0, len(fingerprints), CHUNK):
         chunk = fingerprints[start : start + CHUNK]
         query = (
-            select(Alert).where(Alert.event_id == event_id, Alert.fingerprint.in_(chunk)).with_for_update()
+            select(Alert)
+            .where(Alert.event_id == event_id, Alert.fingerprint.in_(chunk))
+            .order_by(Alert.fingerprint)
+            .with_for_update()
         )
         found.update((row.fingerprint, row) for row in db.scalars(query))
     return found
