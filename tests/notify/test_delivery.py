@@ -66,10 +66,14 @@ def test_a_level_three_incident_reaches_the_tech_lead_in_the_wecom_group_within_
     worker_context: WorkerContext,
     http_receiver: HttpReceiver,
 ) -> None:
-    before = REGISTRY.get_sample_value("eventguard_deliveries_total", {"channel": "wecom", "outcome": "delivered"})
+    before = REGISTRY.get_sample_value(
+        "eventguard_deliveries_total", {"channel": "wecom", "outcome": "delivered"}
+    )
     incident = _declare(db, local_event, clock, level=3)
     _pass(database, worker_context, db)
-    after = REGISTRY.get_sample_value("eventguard_deliveries_total", {"channel": "wecom", "outcome": "delivered"})
+    after = REGISTRY.get_sample_value(
+        "eventguard_deliveries_total", {"channel": "wecom", "outcome": "delivered"}
+    )
     assert (after or 0) - (before or 0) == 1
     wecom = [r for r in http_receiver.requests if r.path == "/wecom"]
     assert wecom and wecom[0].query["key"] == ["wecom-key"]

@@ -7,7 +7,6 @@ domain event processed, so a crash re-plans the whole event and never half of it
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -20,6 +19,7 @@ from eventguard.notify import deliveries, messages
 from eventguard.notify.channels.base import Notification
 from eventguard.notify.models import Delivery, DeliveryStatus, EscalationStep, NotificationSla
 from eventguard.notify.recipients import OnCallLookup, Recipient, resolve
+from eventguard.oncall import service as oncall
 from eventguard.outbox.models import OutboxMessage
 from eventguard.plans import service as plans
 from eventguard.plans.schemas import ChannelTarget, PersonTarget, PlanSpec, TeamTarget
@@ -33,11 +33,6 @@ Target = TeamTarget | PersonTarget | ChannelTarget
 
 def on_call_lookup(db: Session, event_id: int, spec: PlanSpec, at: datetime) -> OnCallLookup:
     """team id -> the people on call for it now (its lead when it has no schedule)."""
-
-    try:
-        oncall = importlib.import_module("eventguard.oncall.service")
-    except ModuleNotFoundError:  # TODO(lead): import directly once the on-call domain has landed
-        return lambda _team_id: []
 
     def lookup(team_id: str) -> list[str]:
         return list(oncall.on_call_for_team(db=db, event_id=event_id, spec=spec, team_id=team_id, at=at))

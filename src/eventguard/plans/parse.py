@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 
 from eventguard.plans import rules
 from eventguard.plans.issues import Locator, Path, PlanIssue
-from eventguard.plans.schemas import PlanSpec
+from eventguard.plans.schemas import TIME_OF_DAY_PATTERN, PlanSpec
 from eventguard.plans.types import ID_PATTERN, SLUG_PATTERN, URL_PATTERN
 
 
@@ -132,6 +132,7 @@ _PATTERN_RULES = {
     ID_PATTERN: rules.INVALID_ID,
     URL_PATTERN: rules.INVALID_URL,
     SLUG_PATTERN: rules.INVALID_SLUG,
+    TIME_OF_DAY_PATTERN: rules.INVALID_TIME_OF_DAY,
 }
 _TYPE_RULES = {
     "string_type": rules.EXPECTED_TEXT,

@@ -48,6 +48,9 @@ INVALID_DURATION = Rule("invalid_duration", 'Invalid duration "{value}"; write i
 INVALID_TIMEZONE = Rule(
     "invalid_timezone", 'Unknown time zone "{value}"; use an IANA name like Asia/Shanghai.'
 )
+INVALID_TIME_OF_DAY = Rule(
+    "invalid_time_of_day", 'Invalid time of day "{value}"; write it like "10:00" (24-hour, in quotes).'
+)
 INVALID_DATETIME = Rule(
     "invalid_datetime", "Invalid date and time {value}; write it like 2026-06-16T09:00:00+08:00."
 )
@@ -125,6 +128,25 @@ RISK_SCORE_OUT_OF_RANGE = Rule(
     "risk_score_out_of_range", "The risk {field} must be from 1 to 5, not {value}."
 )
 BACKUP_PLAN_INCOMPLETE = Rule("backup_plan_incomplete", 'Backup plan "{plan}" of kind {kind} needs {key}.')
+
+SCHEDULE_NO_LAYERS = Rule(
+    "schedule_no_layers",
+    'Schedule "{schedule}" has no layers: only overrides put someone on call.',
+    "warning",
+)
+SCHEDULE_TEAM_TAKEN = Rule(
+    "schedule_team_taken",
+    'Team "{team}" already has schedule "{first}" (line {first_line}); only the first one is used.',
+    "warning",
+)
+LAYER_NO_MEMBERS = Rule(
+    "layer_no_members", 'Layer "{layer}" has no members; list person ids in rotation order.'
+)
+ROTATION_TOO_SHORT = Rule("rotation_too_short", "A custom rotation turn must last at least 1h, not {value}.")
+RESTRICTION_EMPTY = Rule(
+    "restriction_empty",
+    'This restriction starts and ends at {time}; write a window like from "09:00" to "18:00".',
+)
 
 
 def all_rules() -> list[Rule]:

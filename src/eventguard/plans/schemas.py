@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Discriminator, Field, Tag
+from pydantic import AwareDatetime, BeforeValidator, Discriminator, Field, StringConstraints, Tag
 
 from eventguard.plans.types import (
     SLUG_PATTERN,
@@ -314,6 +314,81 @@ class HeartbeatProbe(_Probe):
 MonitoringRule = Annotated[HttpProbe | HlsProbe | MetricProbe | HeartbeatProbe, Field(discriminator="kind")]
 
 
+# -- On-call schedules (docs/plan-format.md#schedules; computed by eventguard.oncall.rotation)
+
+TIME_OF_DAY_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+DayName = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DAY_NAMES: tuple[DayName, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _sexagesimal_time(value: Any) -> Any:
+    # YAML 1.1 reads an unquoted 10:00 as the base-60 number 600: give the user back what they wrote.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return f"{value // 60:02d}:{value % 60:02d}"
+    return value
+
+
+TimeOfDay = Annotated[str, BeforeValidator(_sexagesimal_time), StringConstraints(pattern=TIME_OF_DAY_PATTERN)]
+
+
+class _Rotation(PlanModel):
+    kind: str
+    start: AwareDatetime = Field(description="When the rotation begins, with its first member.")
+    handoff: TimeOfDay | None = Field(
+        default=None, description='Local time of the handoff, "HH:MM" (default: the time of start).'
+    )
+
+
+class DailyRotation(_Rotation):
+    kind: Literal["daily"]
+
+
+class WeeklyRotation(_Rotation):
+    kind: Literal["weekly"]
+    handoff_day: Weekday = Field(description="Day of the week of the handoff.")
+
+
+class CustomRotation(_Rotation):
+    kind: Literal["custom"]
+    length: Duration = Field(description="Length of one turn, at least 1h (e.g. 12h).")
+
+
+Rotation = Annotated[DailyRotation | WeeklyRotation | CustomRotation, Field(discriminator="kind")]
+
+
+class Restriction(PlanModel):
+    """A daily window (local time) in which a layer applies; ``to`` before ``from`` runs overnight."""
+
+    days: list[DayName] = Field(
+        default_factory=list, description="Days the window starts on; empty: every day."
+    )
+    from_: TimeOfDay = Field(alias="from", description='Start of the window, "HH:MM".')
+    to: TimeOfDay = Field(description='End of the window, "HH:MM".')
+
+
+class ScheduleLayer(PlanModel):
+    id: Id
+    name: LocalizedText | None = None
+    members: list[Id] = Field(default_factory=list, description="Person ids in rotation order.")
+    rotation: Rotation
+    restrictions: list[Restriction] = Field(
+        default_factory=list, description="When the layer applies; empty: always."
+    )
+    active_phases: list[PhaseName] = Field(default_factory=list, description="Empty: every phase.")
+
+
+class Schedule(PlanModel):
+    """Who of a team is on call when: layers on top of each other (the last one wins where it applies)."""
+
+    id: Id
+    name: LocalizedText
+    team: Id = Field(description="Team whose on-call this schedule decides.")
+    timezone: TimeZoneName | None = Field(default=None, description="IANA time zone; default: the event's.")
+    layers: list[ScheduleLayer] = Field(default_factory=list)
+
+
 class PlanSpec(PlanModel):
     """A whole plan (docs/plan-format.md)."""
 
@@ -333,6 +408,7 @@ class PlanSpec(PlanModel):
     templates: list[MessageTemplate] = Field(default_factory=list)
     risks: list[Risk] = Field(default_factory=list)
     monitoring: list[MonitoringRule] = Field(default_factory=list)
+    schedules: list[Schedule] = Field(default_factory=list)
 
     def level(self, number: int) -> ResponseLevel | None:
         return next((item for item in self.levels if item.level == number), None)
@@ -342,3 +418,6 @@ class PlanSpec(PlanModel):
 
     def scenario(self, scenario_id: str) -> Scenario | None:
         return next((item for item in self.scenarios if item.id == scenario_id), None)
+
+    def schedule(self, schedule_id: str) -> Schedule | None:
+        return next((item for item in self.schedules if item.id == schedule_id), None)

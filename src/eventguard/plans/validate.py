@@ -22,9 +22,12 @@ from eventguard.plans.rules import Rule
 from eventguard.plans.schemas import (
     Channel,
     ClassificationRule,
+    CustomRotation,
     NotifyTarget,
     PersonTarget,
     Scenario,
+    Schedule,
+    ScheduleLayer,
     TeamTarget,
 )
 from eventguard.plans.templates import template_problems
@@ -43,7 +46,8 @@ _SECTION_RULES = {
     "templates": rules.UNKNOWN_TEMPLATE,
     "escalation_policies": rules.UNKNOWN_ESCALATION_POLICY,
 }
-_ID_SECTIONS = (*_SECTION_RULES, "risks", "monitoring")
+_ID_SECTIONS = (*_SECTION_RULES, "risks", "monitoring", "schedules")
+_SHORTEST_TURN = timedelta(hours=1)
 
 
 def validate_source(*, source: str, filename: str) -> ValidationResult:
@@ -79,6 +83,7 @@ class _Checker:
         self._backup_plans()
         self._templates()
         self._risks_and_monitoring()
+        self._schedules()
         return self.issues
 
     # -- helpers
@@ -111,16 +116,18 @@ class _Checker:
             else:
                 self.ref("channels", target.channel, self.at(target, "channel"))
 
-    def _unique_ids(self, section: str) -> None:
+    def _unique_ids(self, section: str, items: Iterable[Any] | None = None) -> set[str]:
         first: dict[str, BaseModel] = {}
-        for item in getattr(self.spec, section):
+        for item in getattr(self.spec, section) if items is None else items:
             if item.id in first:
                 line = self.locator.position(self.at(first[item.id], "id")).line
                 self.report(
                     rules.DUPLICATE_ID, self.at(item, "id"), section=section, id=item.id, first_line=line
                 )
             first.setdefault(item.id, item)
-        self.known[section] = set(first)
+        if items is None:
+            self.known[section] = set(first)
+        return set(first)
 
     # -- sections
 
@@ -288,6 +295,38 @@ class _Checker:
             self.ref("scenarios", risk.scenario, self.at(risk, "scenario"))
         for probe in self.spec.monitoring:
             self.ref("scenarios", probe.scenario, self.at(probe, "scenario"))
+
+    def _schedules(self) -> None:
+        serving: dict[str, Schedule] = {}
+        for schedule in self.spec.schedules:
+            self.ref("teams", schedule.team, self.at(schedule, "team"))
+            first = serving.setdefault(schedule.team, schedule)
+            if first is not schedule:
+                line = self.locator.position(self.at(first, "id")).line
+                self.report(
+                    rules.SCHEDULE_TEAM_TAKEN,
+                    self.at(schedule, "team"),
+                    team=schedule.team,
+                    first=first.id,
+                    first_line=line,
+                )
+            if not schedule.layers:
+                self.report(rules.SCHEDULE_NO_LAYERS, self.at(schedule, "id"), schedule=schedule.id)
+            self._unique_ids("layers", schedule.layers)
+            for layer in schedule.layers:
+                self._layer(layer)
+
+    def _layer(self, layer: ScheduleLayer) -> None:
+        if not layer.members:
+            self.report(rules.LAYER_NO_MEMBERS, self.at(layer, "members"), layer=layer.id)
+        self.refs("people", layer.members, layer, "members")
+        rotation = layer.rotation
+        if isinstance(rotation, CustomRotation) and rotation.length < _SHORTEST_TURN:
+            value = format_duration(rotation.length)
+            self.report(rules.ROTATION_TOO_SHORT, self.at(rotation, "length"), value=value)
+        for restriction in layer.restrictions:
+            if restriction.from_ == restriction.to:
+                self.report(rules.RESTRICTION_EMPTY, self.at(restriction, "to"), time=restriction.to)
 
 
 def _has_inline_secret(channel: Channel) -> bool:
