@@ -125,6 +125,9 @@ def create_app(
         title="EventGuard",
         version=__version__,
         description="Emergency plans of online events, made executable.",
+        # We export Prometheus metrics, not OpenTelemetry; FastAPI's per-request OTel checks cost
+        # ~10 % of the status page's throughput (docs/benchmarks.md).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url)
