@@ -43,7 +43,9 @@ def _register_domain_commands() -> None:
         "eventguard.auth.cli",
         "eventguard.alerts.cli",
         "eventguard.incidents.cli",
+        "eventguard.oncall.cli",
         "eventguard.worker.cli",
+        "eventguard.comms.cli",
     ):
         module = __import__(module_name, fromlist=["register"])
         module.register(app)

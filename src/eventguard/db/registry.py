@@ -6,7 +6,18 @@ import importlib
 
 from eventguard.db.base import Base
 
-DOMAINS_WITH_MODELS = ("events", "plans", "auth", "audit", "outbox", "incidents", "alerts", "notify")
+DOMAINS_WITH_MODELS = (
+    "events",
+    "plans",
+    "auth",
+    "audit",
+    "outbox",
+    "incidents",
+    "alerts",
+    "notify",
+    "comms",
+    "oncall",
+)
 
 for _domain in DOMAINS_WITH_MODELS:
     importlib.import_module(f"eventguard.{_domain}.models")

@@ -1,7 +1,8 @@
-"""Console pages: sign-in, sign-out and the overview of events and open incidents."""
+"""Console pages: rendering, sign-in and sign-out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,23 +15,45 @@ from eventguard.auth import service as auth
 from eventguard.auth.deps import SESSION_COOKIE, Principal
 from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import EventGuardError
-from eventguard.events import service as events
 from eventguard.i18n import t
-from eventguard.incidents import queries
 from eventguard.logs import request_id_var
-from eventguard.plans import service as plans
 from eventguard.web import csrf
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
-def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    lang = request_language(request)
+def page_language(request: Request) -> str:
+    """The request's language; a signed-in user without a language cookie gets their own language."""
+    stored = getattr(request.state, "user_language", None)
+    if stored and "lang" not in request.query_params and LANGUAGE_COOKIE not in request.cookies:
+        return str(stored)
+    return request_language(request)
+
+
+# Enum values shown to people (roles, task states) read better in English as words than as keys.
+ENUM_LABELS = {
+    "tech_lead": "Tech lead",
+    "ops_lead": "Ops lead",
+    "comms": "Comms (PR)",
+    "legal": "Legal",
+    "scribe": "Scribe",
+    "in_progress": "in progress",
+}
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """The templates' ``t``: a msgid (or an enum value) in ``lang``."""
 
     def translate(msgid: str, **params: Any) -> str:
-        return t(msgid, lang, **params)
+        return t(ENUM_LABELS.get(msgid, msgid), lang, **params)
 
+    return translate
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    lang = page_language(request)
+    translate = translator(lang)
     response = templates.TemplateResponse(
         request, name, {"lang": lang, "t": translate, **context}, status_code=status_code
     )
@@ -106,26 +129,3 @@ def logout(request: Request, db: DbSession, clock: ClockDep) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-@router.get("/", response_class=HTMLResponse)
-def overview(request: Request, db: DbSession, clock: ClockDep) -> Response:
-    """Events with their phase, and every open incident by level."""
-    principal = principal_from_cookie(request, db, clock)
-    if principal is None:
-        return RedirectResponse("/login", status_code=303)
-    if principal.totp_enrolment_only:
-        return RedirectResponse("/account/two-factor", status_code=303)
-    rows = []
-    for event in events.list_events(db=db):
-        spec = plans.get_active_plan(db=db, event_id=event.id)
-        open_incidents, _total = queries.list_incidents(db=db, event_id=event.id, open_only=True, limit=100)
-        rows.append(
-            {
-                "event": event,
-                "spec": spec,
-                "phase": plans.current_phase(spec=spec, at=clock.now()),
-                "incidents": open_incidents,
-            }
-        )
-    return render(request, "overview.html", {"user": principal.user, "rows": rows, "now": clock.now()})

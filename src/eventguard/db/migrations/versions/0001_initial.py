@@ -124,6 +124,27 @@ def upgrade() -> None:
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
     op.create_table(
+        "announcement_webhooks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("url", sa.String(length=2048), nullable=False),
+        sa.Column("secret", sa.String(length=128), nullable=False),
+        sa.Column("created_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=120), nullable=False),
+        sa.Column("disabled_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["events.id"],
+            name=op.f("fk_announcement_webhooks_event_id_events"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_announcement_webhooks")),
+    )
+    with op.batch_alter_table("announcement_webhooks", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_announcement_webhooks_event_id"), ["event_id"], unique=False)
+
+    op.create_table(
         "api_tokens",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -165,6 +186,25 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_channel_health")),
         sa.UniqueConstraint("event_id", "channel_id", name=op.f("uq_channel_health_event_id_channel_id")),
+    )
+    op.create_table(
+        "component_overrides",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("component_id", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("set_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("set_by", sa.String(length=120), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["events.id"],
+            name=op.f("fk_component_overrides_event_id_events"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_component_overrides")),
+        sa.UniqueConstraint(
+            "event_id", "component_id", name=op.f("uq_component_overrides_event_id_component_id")
+        ),
     )
     op.create_table(
         "incidents",
@@ -258,6 +298,69 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_integrations_token_prefix"), ["token_prefix"], unique=False)
 
     op.create_table(
+        "maintenances",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "title",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "components",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "scheduled",
+                "in_progress",
+                "verifying",
+                "completed",
+                name="maintenancestatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("auto_transition", sa.Boolean(), nullable=False),
+        sa.Column("scheduled_for", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("scheduled_until", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=120), nullable=False),
+        sa.Column("updated_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_maintenances_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_maintenances")),
+    )
+    with op.batch_alter_table("maintenances", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_maintenances_event_id"), ["event_id"], unique=False)
+
+    op.create_table(
+        "oncall_overrides",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("schedule_id", sa.String(length=64), nullable=False),
+        sa.Column("person_id", sa.String(length=64), nullable=False),
+        sa.Column("starts_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("created_by", sa.String(length=120), nullable=False),
+        sa.Column("created_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_oncall_overrides_ends_after_start")),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_oncall_overrides_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oncall_overrides")),
+    )
+    with op.batch_alter_table("oncall_overrides", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_oncall_overrides_window", ["event_id", "schedule_id", "ends_at"], unique=False
+        )
+
+    op.create_table(
         "plan_versions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.Integer(), nullable=False),
@@ -285,6 +388,50 @@ def upgrade() -> None:
     with op.batch_alter_table("plan_versions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_plan_versions_event_id"), ["event_id"], unique=False)
 
+    op.create_table(
+        "status_pages",
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "approval_levels",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("reminder_minutes", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("changed_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_status_pages_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_status_pages")),
+    )
+    op.create_table(
+        "subscribers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("email", "webhook", name="subscriberkind", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("address", sa.String(length=2048), nullable=False),
+        sa.Column(
+            "components",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("secret", sa.String(length=128), nullable=True),
+        sa.Column("created_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("confirmation_sent_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("confirmations_sent", sa.Integer(), nullable=False),
+        sa.Column("confirmed_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("unsubscribed_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_subscribers_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_subscribers")),
+        sa.UniqueConstraint("event_id", "kind", "address", name=op.f("uq_subscribers_event_id_kind_address")),
+    )
     op.create_table(
         "alert_batches",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -355,6 +502,37 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.create_index("ix_alerts_incident_status", ["incident_id", "status"], unique=False)
+
+    op.create_table(
+        "backup_activations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("backup_id", sa.String(length=64), nullable=False),
+        sa.Column("active_key", sa.String(length=160), nullable=True),
+        sa.Column("is_drill", sa.Boolean(), nullable=False),
+        sa.Column("activated_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("activated_by", sa.String(length=120), nullable=False),
+        sa.Column("deactivated_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("deactivated_by", sa.String(length=120), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["events.id"],
+            name=op.f("fk_backup_activations_event_id_events"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_backup_activations_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_backup_activations")),
+        sa.UniqueConstraint("active_key", name=op.f("uq_backup_activations_active_key")),
+    )
+    with op.batch_alter_table("backup_activations", schema=None) as batch_op:
+        batch_op.create_index("ix_backup_activations_event", ["event_id", "deactivated_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_backup_activations_incident_id"), ["incident_id"], unique=False)
 
     op.create_table(
         "deliveries",
@@ -549,6 +727,45 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_incident_timeline_incident_id"), ["incident_id"], unique=False)
 
     op.create_table(
+        "maintenance_updates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("maintenance_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "scheduled",
+                "in_progress",
+                "verifying",
+                "completed",
+                name="maintenancestatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "body",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=120), nullable=False),
+        sa.Column("notify", sa.Boolean(), nullable=False),
+        sa.Column("fanned_out_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["maintenance_id"],
+            ["maintenances.id"],
+            name=op.f("fk_maintenance_updates_maintenance_id_maintenances"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_maintenance_updates")),
+    )
+    with op.batch_alter_table("maintenance_updates", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_maintenance_updates_maintenance_id"), ["maintenance_id"], unique=False
+        )
+
+    op.create_table(
         "notification_sla",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=False),
@@ -569,6 +786,88 @@ def upgrade() -> None:
     with op.batch_alter_table("notification_sla", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_notification_sla_incident_id"), ["incident_id"], unique=False)
         batch_op.create_index("ix_notification_sla_open", ["first_delivered_at", "deadline"], unique=False)
+
+    op.create_table(
+        "public_updates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "draft",
+                "pending_approval",
+                "published",
+                "discarded",
+                name="updatestate",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "investigating",
+                "identified",
+                "monitoring",
+                "resolved",
+                name="publicstatus",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("impact", sa.String(length=16), nullable=False),
+        sa.Column(
+            "components",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("template_id", sa.String(length=64), nullable=True),
+        sa.Column(
+            "variables",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "title",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "body",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("edited", sa.Boolean(), nullable=False),
+        sa.Column("auto", sa.Boolean(), nullable=False),
+        sa.Column("required", sa.Boolean(), nullable=False),
+        sa.Column("is_drill", sa.Boolean(), nullable=False),
+        sa.Column("created_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=120), nullable=False),
+        sa.Column("updated_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("requested_by", sa.String(length=120), nullable=True),
+        sa.Column("requested_by_id", sa.Integer(), nullable=True),
+        sa.Column("approved_by", sa.String(length=120), nullable=True),
+        sa.Column("published_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_by", sa.String(length=120), nullable=True),
+        sa.Column("fanned_out_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminders", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_public_updates_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_public_updates_incident_id_incidents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_public_updates")),
+    )
+    with op.batch_alter_table("public_updates", schema=None) as batch_op:
+        batch_op.create_index("ix_public_updates_event_state", ["event_id", "state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_public_updates_incident_id"), ["incident_id"], unique=False)
 
     op.create_table(
         "delivery_attempts",
@@ -600,11 +899,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_delivery_attempts_delivery_id"))
 
     op.drop_table("delivery_attempts")
+    with op.batch_alter_table("public_updates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_public_updates_incident_id"))
+        batch_op.drop_index("ix_public_updates_event_state")
+
+    op.drop_table("public_updates")
     with op.batch_alter_table("notification_sla", schema=None) as batch_op:
         batch_op.drop_index("ix_notification_sla_open")
         batch_op.drop_index(batch_op.f("ix_notification_sla_incident_id"))
 
     op.drop_table("notification_sla")
+    with op.batch_alter_table("maintenance_updates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_maintenance_updates_maintenance_id"))
+
+    op.drop_table("maintenance_updates")
     with op.batch_alter_table("incident_timeline", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_incident_timeline_incident_id"))
 
@@ -628,6 +936,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_deliveries_due")
 
     op.drop_table("deliveries")
+    with op.batch_alter_table("backup_activations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_backup_activations_incident_id"))
+        batch_op.drop_index("ix_backup_activations_event")
+
+    op.drop_table("backup_activations")
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.drop_index("ix_alerts_incident_status")
 
@@ -636,10 +949,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_alert_batches_event_id"))
 
     op.drop_table("alert_batches")
+    op.drop_table("subscribers")
+    op.drop_table("status_pages")
     with op.batch_alter_table("plan_versions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_plan_versions_event_id"))
 
     op.drop_table("plan_versions")
+    with op.batch_alter_table("oncall_overrides", schema=None) as batch_op:
+        batch_op.drop_index("ix_oncall_overrides_window")
+
+    op.drop_table("oncall_overrides")
+    with op.batch_alter_table("maintenances", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_maintenances_event_id"))
+
+    op.drop_table("maintenances")
     with op.batch_alter_table("integrations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_integrations_token_prefix"))
         batch_op.drop_index(batch_op.f("ix_integrations_event_id"))
@@ -649,12 +972,17 @@ def downgrade() -> None:
         batch_op.drop_index("ix_incidents_event_status")
 
     op.drop_table("incidents")
+    op.drop_table("component_overrides")
     op.drop_table("channel_health")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
         batch_op.drop_index(batch_op.f("ix_api_tokens_prefix"))
 
     op.drop_table("api_tokens")
+    with op.batch_alter_table("announcement_webhooks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_announcement_webhooks_event_id"))
+
+    op.drop_table("announcement_webhooks")
     op.drop_table("users")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_pending")

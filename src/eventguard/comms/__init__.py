@@ -1,0 +1,1 @@
+"""Telling participants: the public status page, public updates, subscribers, backup plans."""

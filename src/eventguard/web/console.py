@@ -1,0 +1,84 @@
+"""What every signed-in console page shares: who is asking, what they may do, how time reads."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from eventguard.auth import service as auth
+from eventguard.auth.deps import Principal
+from eventguard.auth.models import Role
+from eventguard.clock import Clock
+from eventguard.errors import EventGuardError, Forbidden
+from eventguard.i18n import Message, normalize_language, t
+from eventguard.web.pages import principal_from_cookie, render
+
+
+def signed_in(request: Request, db: Session, clock: Clock) -> Principal | Response:
+    """The principal of the console session, or the redirect to sign in (or to enrol two-factor).
+
+    A language picked with ``?lang=`` is stored as the user's language; without a language cookie
+    the user's stored language is used."""
+    principal = principal_from_cookie(request, db, clock)
+    if principal is None:
+        return RedirectResponse("/login", status_code=303)
+    if principal.totp_enrolment_only:
+        return RedirectResponse("/account/two-factor", status_code=303)
+    picked = request.query_params.get("lang")
+    if picked and normalize_language(picked) != principal.user.language:
+        try:
+            auth.update_user(
+                db=db,
+                user=principal.user,
+                actor=principal.actor,
+                clock=clock,
+                language=normalize_language(picked),
+            )
+            db.commit()
+        except EventGuardError:
+            db.rollback()
+    request.state.user_language = principal.user.language
+    return principal
+
+
+def parse_id(value: str) -> int:
+    """A path id; anything but a plain number that fits a database integer is an id nothing has
+    (so the answer is a 404 page, never a crash)."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else 0
+
+
+def may(principal: Principal, minimum: Role) -> bool:
+    return principal.role.rank >= minimum.rank
+
+
+def require(principal: Principal, minimum: Role) -> None:
+    """Forbidden unless the principal's role is at least ``minimum`` (checked on the server)."""
+    if not may(principal, minimum):
+        raise Forbidden(Message("Your role does not allow this action."), code="role_required")
+
+
+def error_page(request: Request, status_code: int, message: str) -> Response:
+    return render(request, "error.html", {"message": message, "status": status_code}, status_code)
+
+
+def duration(delta: timedelta, lang: str) -> str:
+    """A coarse, readable span: "2 d 3 h", "5 h 12 min", "4 min"."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return t("{days} d {hours} h", lang, days=days, hours=hours)
+    if hours:
+        return t("{hours} h {minutes} min", lang, hours=hours, minutes=mins)
+    return t("{minutes} min", lang, minutes=mins)
+
+
+def local_time(moment: datetime | None, timezone: str) -> str:
+    if moment is None:
+        return "—"
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")

@@ -1,0 +1,79 @@
+"""Live updates of the incident room by Server-Sent Events: new timeline entries, as HTML fragments."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from eventguard.db import Database
+from eventguard.deps import ClockDep, DbSession
+from eventguard.errors import EventGuardError
+from eventguard.events import service as events
+from eventguard.incidents import service as incidents
+from eventguard.incidents import timeline
+from eventguard.web.console import error_page, parse_id, signed_in
+from eventguard.web.incident_room import entry_html
+from eventguard.web.pages import page_language
+
+router = APIRouter(include_in_schema=False)
+
+POLL_SECONDS = 0.5
+
+
+def sse_event(entry_id: int, html: str) -> str:
+    """One SSE message: the id (so a reconnecting browser resumes after it) and one data line per line."""
+    data = "".join(f"data: {line}\n" for line in html.strip().splitlines())
+    return f"id: {entry_id}\nevent: entry\n{data}\n"
+
+
+def new_entries(
+    request: Request, database: Database, incident_id: int, after_id: int, timezone: str
+) -> list[tuple[int, str]]:
+    """Entries newer than ``after_id``, as SSE messages; a fresh session per poll sees new commits."""
+    with database.session() as db:
+        found = timeline.entries(db=db, incident_id=incident_id, after_id=after_id)
+        return [(entry.id, sse_event(entry.id, entry_html(request, entry, timezone))) for entry in found]
+
+
+async def entry_stream(
+    poll: Callable[[int], Awaitable[list[tuple[int, str]]]],
+    disconnected: Callable[[], Awaitable[bool]],
+    after_id: int,
+    interval: float = POLL_SECONDS,
+) -> AsyncIterator[str]:
+    """Poll for entries after the last one sent until the client goes away."""
+    last = after_id
+    yield ": connected\n\n"
+    while not await disconnected():
+        for entry_id, message in await poll(last):
+            last = max(last, entry_id)
+            yield message
+        await anyio.sleep(interval)
+
+
+@router.get("/incidents/{incident_id}/events")
+def incident_events(request: Request, incident_id: str, db: DbSession, clock: ClockDep) -> Response:
+    """text/event-stream of the incident's new timeline entries (after ``Last-Event-ID`` or ``?after=``)."""
+    principal = signed_in(request, db, clock)
+    if isinstance(principal, Response):
+        return principal
+    try:
+        incident = incidents.get(db=db, incident_id=parse_id(incident_id))
+        timezone = events.get(db=db, event_id=incident.event_id).timezone
+    except EventGuardError as exc:
+        return error_page(request, exc.status_code, exc.render(page_language(request)))
+    resume = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
+    after_id = parse_id(resume)
+    database: Database = request.app.state.db
+    number = incident.id
+    db.close()  # the stream outlives this request's session
+
+    async def poll(last: int) -> list[tuple[int, str]]:
+        return await anyio.to_thread.run_sync(new_entries, request, database, number, last, timezone)
+
+    stream = entry_stream(poll, request.is_disconnected, after_id)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
