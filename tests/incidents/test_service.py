@@ -206,3 +206,14 @@ def test_the_timeline_and_the_evidence_cannot_be_rewritten(
     with pytest.raises(Conflict):
         db.flush()
     db.rollback()
+
+
+def test_notes_progress_and_task_changes_are_audited(db: Session, event: Event, clock: FrozenClock) -> None:
+    incident = _declare(db, event, clock)
+    service.add_note(db=db, incident=incident, text="check CDN", actor=OPS, clock=clock)
+    service.add_progress(db=db, incident=incident, text="half done", eta=None, team="tech", actor=OPS, clock=clock)
+    task = runbook.list_tasks(db=db, incident_id=incident.id)[0]
+    runbook.change_task(db=db, incident=incident, task_id=task.id, action="done", actor=OPS, clock=clock)
+    db.commit()
+    actions = set(db.scalars(select(AuditEntry.action).where(AuditEntry.target_id == str(incident.id))))
+    assert {"incident.note", "incident.progress", "incident.task.done"} <= actions

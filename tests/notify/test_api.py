@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from eventguard.clock import FrozenClock
 from eventguard.db import Database
 from eventguard.events.models import Event
 from eventguard.worker.context import WorkerContext

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from eventguard.audit import service as audit
 from eventguard.audit.service import Actor
 from eventguard.clock import Clock
 from eventguard.errors import Conflict, InvalidInput, NotFound
@@ -117,6 +118,15 @@ def change_task(
         task.finished_at, task.finished_by, task.skip_reason = now, actor.name, reason
     else:
         task.finished_at = task.finished_by = task.skip_reason = None
+    audit.record(
+        db=db,
+        actor=actor,
+        action=f"incident.task.{action}",
+        target_type="incident",
+        target_id=incident.id,
+        after={"task_id": task.id, "step_id": task.step_id, "status": target.value, "reason": reason},
+        clock=clock,
+    )
     timeline.add(
         db=db,
         incident=incident,

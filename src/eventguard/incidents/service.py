@@ -277,6 +277,7 @@ def add_note(*, db: Session, incident: Incident, text: str, actor: Actor, clock:
         raise InvalidInput(Message("A note cannot be empty."), code="empty_note")
     timeline.add(db=db, incident=incident, kind="note", actor=actor, clock=clock, text=text)
     incident.updated_at = clock.now()
+    _audit_human(db, actor, "incident.note", incident, {"text": text}, clock)
 
 
 def add_progress(
@@ -305,6 +306,24 @@ def add_progress(
     )
     incident.eta = eta
     incident.updated_at = clock.now()
+    after = {"text": text, "eta": eta.isoformat() if eta else None, "team": team}
+    _audit_human(db, actor, "incident.progress", incident, after, clock)
+
+
+def _audit_human(
+    db: Session, actor: Actor, action: str, incident: Incident, after: dict[str, Any], clock: Clock
+) -> None:
+    """Audit what people do (the system's own moves are on the timeline only)."""
+    if actor.type != "system":
+        audit.record(
+            db=db,
+            actor=actor,
+            action=action,
+            target_type="incident",
+            target_id=incident.id,
+            after=after,
+            clock=clock,
+        )
 
 
 def declare(

@@ -7,14 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from eventguard.audit import service as audit
 from eventguard.audit.service import Actor
 from eventguard.auth.deps import Principal
 from eventguard.auth.models import Role
@@ -132,25 +130,8 @@ def _level(db: Session, clock: Clock, actor: Actor, incident: Incident, form: Ac
     )
 
 
-def _audited(
-    db: Session, clock: Clock, actor: Actor, incident: Incident, action: str, after: dict[str, Any]
-) -> None:
-    # The incident service timelines notes, progress and task changes but leaves them out of the
-    # audit log; the console records them so that every action taken here is audited.
-    audit.record(
-        db=db,
-        actor=actor,
-        action=action,
-        target_type="incident",
-        target_id=incident.id,
-        after=after,
-        clock=clock,
-    )
-
-
 def _note(db: Session, clock: Clock, actor: Actor, incident: Incident, form: ActionForm) -> object:
     incidents.add_note(db=db, incident=incident, text=form.text, actor=actor, clock=clock)
-    _audited(db, clock, actor, incident, "incident.note", {"text": form.text})
     return None
 
 
@@ -159,8 +140,6 @@ def _progress(db: Session, clock: Clock, actor: Actor, incident: Incident, form:
     incidents.add_progress(
         db=db, incident=incident, text=form.text, eta=eta, team=None, actor=actor, clock=clock
     )
-    after = {"text": form.text, "eta": eta.isoformat() if eta else None}
-    _audited(db, clock, actor, incident, "incident.progress", after)
     return None
 
 
@@ -236,7 +215,7 @@ def task_action(
     """Start, finish, skip (with a reason) or reopen a runbook task."""
 
     def work(principal: Principal, incident: Incident) -> None:
-        task = runbook.change_task(
+        runbook.change_task(
             db=db,
             incident=incident,
             task_id=parse_id(task_id),
@@ -245,12 +224,5 @@ def task_action(
             clock=clock,
             reason=reason or None,
         )
-        after = {
-            "task_id": task.id,
-            "step_id": task.step_id,
-            "status": task.status.value,
-            "reason": reason or None,
-        }
-        _audited(db, clock, principal.actor, incident, f"incident.task.{task_action}", after)
 
     return act(request, db, clock, settings, csrf_token, incident_id, Role.responder, work)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import signal
-from datetime import timedelta
 import threading
+from datetime import timedelta
 
 import typer
 
