@@ -5,7 +5,8 @@ Production shape: `eventguard serve --no-worker` for the API and one `eventguard
 on a SQLite file (the embedded default) or PostgreSQL. The example plan's robots point at a receiver
 in this process; each probe alert opens its own level-3 incident, whose first notification is a
 WeCom post mentioning the on-call tech lead. Probes are paced under the robot's 20 messages/minute
-so that the measurement is of EventGuard, not of the rate limiter.
+so that the measurement is of EventGuard, not of the rate limiter (a minute's pause between the
+idle and the storm phase lets the robot's window empty).
 
     .venv/bin/python -m bench notify [--backend sqlite|postgresql] [--probes 15] [--storm 10000]
 """
@@ -239,6 +240,7 @@ def run(backend: str, probes: int, storm_size: int, tmp: Path) -> dict[str, Any]
         with api, worker:
             _measure(base, token, robots, range(90_000, 90_001), gap=1.0)  # warm-up, not counted
             results["idle"] = _summary(_measure(base, token, robots, range(probes), gap=3.5))
+            time.sleep(61)  # let the robot's one-minute window empty before the storm's messages
             stop = threading.Event()
             started = time.monotonic()
             storm_result: dict[str, int] = {}
