@@ -211,7 +211,9 @@ def test_the_timeline_and_the_evidence_cannot_be_rewritten(
 def test_notes_progress_and_task_changes_are_audited(db: Session, event: Event, clock: FrozenClock) -> None:
     incident = _declare(db, event, clock)
     service.add_note(db=db, incident=incident, text="check CDN", actor=OPS, clock=clock)
-    service.add_progress(db=db, incident=incident, text="half done", eta=None, team="tech", actor=OPS, clock=clock)
+    service.add_progress(
+        db=db, incident=incident, text="half done", eta=None, team="tech", actor=OPS, clock=clock
+    )
     task = runbook.list_tasks(db=db, incident_id=incident.id)[0]
     runbook.change_task(db=db, incident=incident, task_id=task.id, action="done", actor=OPS, clock=clock)
     db.commit()
