@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eventguard import __version__
+from eventguard.alerts.groupcommit import GroupCommitter
 from eventguard.clock import Clock, SystemClock
 from eventguard.config import Settings, get_settings
 from eventguard.db import Database
@@ -90,27 +91,44 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def _install_request_ids(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        incoming = request.headers.get("x-request-id", "")
+class RequestIds:
+    """Pure ASGI middleware: a request id per request (the caller's ``X-Request-ID`` when sane), in the
+    logs' context and the answer's headers, and one log line per request. Not Starlette's
+    ``BaseHTTPMiddleware``: that runs every request in its own task group and streams, which cost the
+    alert intake about a tenth of its throughput."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode("latin-1")
         rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         token = request_id_var.set(rid)
         started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode("latin-1"))]
+            await send(message)
+
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
-        response.headers["X-Request-ID"] = rid
-        log.info(
-            "request",
-            request_id=rid,
-            method=request.method,
-            path=request.url.path,
-            status=response.status_code,
-            ms=round((time.perf_counter() - started) * 1000, 2),
-        )
-        return response
+            log.info(
+                "request",
+                request_id=rid,
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 2),
+            )
 
 
 def create_app(
@@ -132,8 +150,9 @@ def create_app(
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url)
     app.state.clock = clock or SystemClock()
+    app.state.intake = GroupCommitter(app.state.db, app.state.clock)
     _install_error_handlers(app)
-    _install_request_ids(app)
+    app.add_middleware(RequestIds)
 
     from eventguard.routes import include_routers
 

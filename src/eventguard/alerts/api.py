@@ -6,26 +6,25 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
 from eventguard.alerts import integrations
 from eventguard.alerts import service as alerts
 from eventguard.alerts.formats.base import PayloadInvalid
 from eventguard.alerts.formats.grafana import verify_grafana_hmac
 from eventguard.alerts.formats.pagerduty import pagerduty_error_body, pagerduty_success_body
+from eventguard.alerts.groupcommit import GroupCommitter, IntakeRequest
 from eventguard.alerts.models import Integration
 from eventguard.auth.deps import CurrentPrincipal, Principal, require_role
 from eventguard.auth.models import Role
-from eventguard.clock import Clock
 from eventguard.deps import ClockDep, DbSession
 from eventguard.errors import (
     EventGuardError,
-    Forbidden,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
@@ -33,7 +32,6 @@ from eventguard.errors import (
 )
 from eventguard.events import service as events
 from eventguard.i18n import Message
-from eventguard.plugins import alert_formats
 
 MAX_BODY = 16 * 1024 * 1024
 GRAFANA_TIMESTAMP_HEADER = "X-Grafana-Alerting-Signature-Timestamp"
@@ -81,60 +79,55 @@ def _token_from_headers(request: Request) -> str | None:
     return None
 
 
-def _integration(db: Session, token: str | None, kind: str) -> Integration:
-    integration = integrations.authenticate(db=db, token=token)
-    if integration.kind != kind:
-        raise Forbidden(
-            Message("This token belongs to a {kind} integration.", {"kind": integration.kind}),
-            code="wrong_integration_kind",
-            details={"integration_kind": integration.kind, "endpoint": kind},
-        )
-    return integration
-
-
-def _accept(db: Session, integration: Integration, payload: Any, clock: Clock) -> alerts.IngestResult:
-    batch = alert_formats()[integration.kind].parse(payload, received_at=clock.now())
-    event = events.get(db=db, event_id=integration.event_id)
-    result = alerts.ingest(
-        db=db, event=event, batch=batch, source=integration.kind, clock=clock, integration_id=integration.id
-    )
-    integration.last_received_at = clock.now()
-    db.commit()  # durable before we answer 2xx
-    return result
+def _committer(request: Request) -> GroupCommitter:
+    committer: GroupCommitter = request.app.state.intake
+    return committer
 
 
 def _accepted(result: alerts.IngestResult) -> IntakeAccepted:
     return IntakeAccepted(alerts=result.accepted, incidents=result.incident_ids, batch_id=result.batch_id)
 
 
-@router.post("/integrations/alertmanager", response_model=IntakeAccepted)
-async def alertmanager(request: Request, db: DbSession, clock: ClockDep) -> IntakeAccepted:
-    """Prometheus Alertmanager webhook (payload version 4), authenticated by the integration token."""
+async def _submit(
+    request: Request, kind: str, check: Callable[[Integration], None] | None = None
+) -> IntakeAccepted:
     body = await _raw_body(request)
-    integration = _integration(db, _token_from_headers(request), "alertmanager")
-    return _accepted(_accept(db, integration, _decode(body), clock))
+    intake = IntakeRequest(
+        token=_token_from_headers(request),
+        kind=kind,
+        payload=lambda: _decode(body),
+        check=check,
+        size=len(body),
+    )
+    return _accepted(await _committer(request).submit(intake))
+
+
+@router.post("/integrations/alertmanager", response_model=IntakeAccepted)
+async def alertmanager(request: Request) -> IntakeAccepted:
+    """Prometheus Alertmanager webhook (payload version 4), authenticated by the integration token."""
+    return await _submit(request, "alertmanager")
 
 
 @router.post("/integrations/grafana", response_model=IntakeAccepted)
-async def grafana(request: Request, db: DbSession, clock: ClockDep) -> IntakeAccepted:
+async def grafana(request: Request, clock: ClockDep) -> IntakeAccepted:
     """Grafana unified alerting webhook; its HMAC signature is verified when the integration has a secret."""
     body = await _raw_body(request)
-    integration = _integration(db, _token_from_headers(request), "grafana")
-    if integration.hmac_secret is not None:
-        timestamp_header = GRAFANA_TIMESTAMP_HEADER if GRAFANA_TIMESTAMP_HEADER in request.headers else None
-        if not verify_grafana_hmac(
-            body, request.headers, integration.hmac_secret, timestamp_header, clock.now()
-        ):
+    headers, received = request.headers, clock.now()
+
+    def verify(integration: Integration) -> None:
+        if integration.hmac_secret is None:
+            return
+        timestamp_header = GRAFANA_TIMESTAMP_HEADER if GRAFANA_TIMESTAMP_HEADER in headers else None
+        if not verify_grafana_hmac(body, headers, integration.hmac_secret, timestamp_header, received):
             raise Unauthorized(Message("The Grafana signature does not match."), code="bad_signature")
-    return _accepted(_accept(db, integration, _decode(body), clock))
+
+    return await _submit(request, "grafana", verify)
 
 
 @router.post("/integrations/generic", response_model=IntakeAccepted)
-async def generic(request: Request, db: DbSession, clock: ClockDep) -> IntakeAccepted:
+async def generic(request: Request) -> IntakeAccepted:
     """EventGuard's own simple JSON alert (docs/integrations.md)."""
-    body = await _raw_body(request)
-    integration = _integration(db, _token_from_headers(request), "generic")
-    return _accepted(_accept(db, integration, _decode(body), clock))
+    return await _submit(request, "generic")
 
 
 def _pd_error(status: int, errors: list[str], state: str = "invalid event") -> JSONResponse:
@@ -143,19 +136,25 @@ def _pd_error(status: int, errors: list[str], state: str = "invalid event") -> J
 
 
 @router.post("/integrations/pagerduty/v2/enqueue", status_code=202)
-async def pagerduty_enqueue(request: Request, db: DbSession, clock: ClockDep) -> JSONResponse:
+async def pagerduty_enqueue(request: Request) -> JSONResponse:
     """PagerDuty Events API v2 compatible: trigger / acknowledge / resolve by ``dedup_key``; the
     ``routing_key`` is the integration token. Answers in PagerDuty's shapes (202, 400 with ``errors``)."""
     try:
-        payload = _decode(await _raw_body(request))
+        body = await _raw_body(request)
+        payload = _decode(body)
     except InvalidInput:
         return _pd_error(400, ["JSON parse error"], state="invalid request")
     except PayloadTooLarge:
         return _pd_error(413, ["Payload too large"], state="invalid request")
     routing_key = payload.get("routing_key") if isinstance(payload, dict) else None
+    intake = IntakeRequest(
+        token=routing_key if isinstance(routing_key, str) else None,
+        kind="pagerduty",
+        payload=lambda: payload,
+        size=len(body),
+    )
     try:
-        integration = _integration(db, routing_key if isinstance(routing_key, str) else None, "pagerduty")
-        result = _accept(db, integration, payload, clock)
+        result = await _committer(request).submit(intake)
     except PayloadInvalid as exc:
         return JSONResponse(pagerduty_error_body(exc), status_code=400)
     except EventGuardError as exc:

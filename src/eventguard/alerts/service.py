@@ -3,11 +3,11 @@ group into incidents. Keyword-only functions taking the session; the caller comm
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from eventguard.events.models import Event
 from eventguard.incidents import grouping
 from eventguard.incidents import service as incidents
 from eventguard.incidents.grouping import GroupChange, Opening
+from eventguard.incidents.models import Incident
 from eventguard.plans import service as plans
 from eventguard.plans.schemas import PlanSpec
 
@@ -35,10 +36,22 @@ class IngestResult:
     fingerprints: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Submission:
+    """One request's parsed alerts, as received from one integration."""
+
+    batch: ParsedBatch
+    source: str
+    integration_id: int | None = None
+
+
 @dataclass
 class _Item:
     alert_in: AlertIn
     classification: Classification
+    batch_id: int
+    submission: int  # position of the request in the transaction
+    repeats: int = 1  # reports of this fingerprint in its request
     row: Alert | None = None
     was_new: bool = False
     previous_status: str | None = None
@@ -54,63 +67,149 @@ def ingest(
     integration_id: int | None = None,
 ) -> IngestResult:
     """Accept one request's alerts for ``event``. On return everything is flushed; commit before 2xx."""
+    submission = Submission(batch=batch, source=source, integration_id=integration_id)
+    return ingest_many(db=db, event=event, submissions=[submission], clock=clock)[0]
+
+
+def ingest_many(
+    *, db: Session, event: Event, submissions: Sequence[Submission], clock: Clock
+) -> list[IngestResult]:
+    """Accept several requests' alerts for ``event`` in one transaction (group commit), as if they had
+    come one after the other in this order; one result per submission. The caller commits."""
     now = clock.now()
-    record = AlertBatch(
-        event_id=event.id,
-        integration_id=integration_id,
-        source=source,
-        received_at=now,
-        alert_count=len(batch.alerts),
-        payload=batch.raw,
-    )
-    db.add(record)
+    records = [
+        AlertBatch(
+            event_id=event.id,
+            integration_id=s.integration_id,
+            source=s.source,
+            received_at=now,
+            alert_count=len(s.batch.alerts),
+            payload=s.batch.raw,
+        )
+        for s in submissions
+    ]
+    db.add_all(records)
     db.flush()
     spec = plans.get_active_plan(db=db, event_id=event.id)
     phase = plans.current_phase(spec=spec, at=now)
-    actor = Actor(type="system", name=source)
-    acks = [a for a in batch.alerts if a.action == "acknowledge"]
-    items = _latest_per_fingerprint(
-        _Item(a, classify(spec, labels=a.labels, annotations=a.annotations, source=source, phase=phase))
-        for a in batch.alerts
-        if a.action != "acknowledge"
-    )
-    result = IngestResult(
-        batch_id=record.id, accepted=len(batch.alerts), fingerprints=[a.fingerprint for a in batch.alerts]
-    )
+    results = [
+        IngestResult(
+            batch_id=r.id, accepted=len(s.batch.alerts), fingerprints=[a.fingerprint for a in s.batch.alerts]
+        )
+        for s, r in zip(submissions, records, strict=True)
+    ]
+    acks: list[tuple[str, AlertIn]] = []
+    per_submission: list[list[_Item]] = []
+    for index, (submission, record) in enumerate(zip(submissions, records, strict=True)):
+        source, mine = submission.source, []
+        for a in submission.batch.alerts:
+            if a.action == "acknowledge":
+                acks.append((source, a))
+                continue
+            found = classify(spec, labels=a.labels, annotations=a.annotations, source=source, phase=phase)
+            mine.append(_Item(a, found, batch_id=record.id, submission=index))
+        per_submission.append(_latest_per_fingerprint(mine))
+    for wave in _waves(per_submission):
+        _apply_wave(
+            db=db,
+            event=event,
+            spec=spec,
+            phase=phase,
+            items=wave,
+            submissions=submissions,
+            results=results,
+            clock=clock,
+        )
+    for source, ack in acks:
+        _acknowledge_by_fingerprint(
+            db=db,
+            event_id=event.id,
+            fingerprint=ack.fingerprint,
+            actor=Actor(type="system", name=source),
+            clock=clock,
+        )
+    return results
+
+
+def _waves(per_submission: list[list[_Item]]) -> list[list[_Item]]:
+    """Split the requests' alerts into waves in which every fingerprint occurs once: a fingerprint
+    that several requests report is applied once per report, in their order (fired, then resolved,
+    is then an incident that went to monitoring, as if the requests had come one by one). Each wave
+    is sorted, so every transaction locks and inserts rows in one order (no deadlocks on PostgreSQL)."""
+    waves: list[dict[str, _Item]] = []
+    for items in per_submission:
+        for item in items:
+            fingerprint = item.alert_in.fingerprint
+            wave = next((w for w in waves if fingerprint not in w), None)
+            if wave is None:
+                wave = {}
+                waves.append(wave)
+            wave[fingerprint] = item
+    return [[wave[key] for key in sorted(wave)] for wave in waves]
+
+
+def _apply_wave(
+    *,
+    db: Session,
+    event: Event,
+    spec: PlanSpec,
+    phase: str | None,
+    items: list[_Item],
+    submissions: Sequence[Submission],
+    results: list[IngestResult],
+    clock: Clock,
+) -> None:
     _upsert_alerts(db=db, event_id=event.id, items=items, group_by=spec.event.group_by, clock=clock)
     groups: dict[str, list[_Item]] = {}
     for item in items:
         assert item.row is not None
         groups.setdefault(item.row.group_key, []).append(item)
-    for key, members in sorted(groups.items()):  # one lock order for every request: no deadlocks
-        incident_id = _apply_group(
-            db=db,
-            event=event,
-            spec=spec,
-            phase=phase,
-            key=key,
-            members=members,
-            source=source,
-            clock=clock,
-            actor=actor,
-            batch_id=record.id,
-        )
-        if incident_id is not None:
-            result.incident_ids.append(incident_id)
-    for ack in acks:
-        _acknowledge_by_fingerprint(
-            db=db, event_id=event.id, fingerprint=ack.fingerprint, actor=actor, clock=clock
-        )
-    return result
+    ordered = sorted(groups.items())  # one lock order for every transaction: no deadlocks
+    found = grouping.open_for_groups(db=db, event_id=event.id, group_keys=[key for key, _ in ordered])
+    linked: list[tuple[Incident, list[_Item], Actor]] = []
+    for key, members in ordered:
+        actor = Actor(type="system", name=submissions[min(m.submission for m in members)].source)
+        incident = found.get(key)
+        if incident is None:
+            firing = [m for m in members if m.alert_in.status == "firing"]
+            if not firing:
+                continue  # resolved alerts of a group without an open incident: nothing to tell
+            incident = grouping.incident_for_group(
+                db=db,
+                event=event,
+                spec=spec,
+                phase=phase,
+                group_key=key,
+                opening=_opening(firing, actor.name, clock),
+                clock=clock,
+                actor=actor,
+            )
+            if incident is None:
+                continue
+        for member in members:
+            assert member.row is not None
+            if member.row.incident_id is None or member.alert_in.status == "firing":
+                member.row.incident_id = incident.id
+        linked.append((incident, members, actor))
+    db.flush()
+    tallies = counts_many(db=db, incident_ids=[incident.id for incident, _, _ in linked])
+    for incident, members, actor in linked:
+        change = _change(incident, members, tallies.get(incident.id, (0, 0)))
+        grouping.apply_change(db=db, incident=incident, spec=spec, change=change, clock=clock, actor=actor)
+        for index in sorted({m.submission for m in members}):
+            if incident.id not in results[index].incident_ids:
+                results[index].incident_ids.append(incident.id)
 
 
-def _latest_per_fingerprint(items: Iterable[_Item]) -> list[_Item]:
-    # Within one request the last word about a fingerprint wins. Sorted: every request then locks
-    # and inserts rows in the same order, so concurrent requests cannot deadlock on PostgreSQL.
+def _latest_per_fingerprint(items: list[_Item]) -> list[_Item]:
+    # Within one request the last word about a fingerprint wins; the earlier ones count as receipts.
     latest: dict[str, _Item] = {}
     for item in items:
+        earlier = latest.get(item.alert_in.fingerprint)
+        if earlier is not None:
+            item.repeats += earlier.repeats
         latest[item.alert_in.fingerprint] = item
-    return [latest[key] for key in sorted(latest)]
+    return list(latest.values())
 
 
 def _upsert_alerts(
@@ -215,36 +314,12 @@ def _update_row(row: Alert, item: _Item, clock: Clock) -> None:
     if alert_in.status == "firing" and item.previous_status == "resolved":
         row.starts_at = alert_in.starts_at
     row.last_received_at = clock.now()
-    row.receive_count += 1
+    row.receive_count += item.repeats
 
 
-def _apply_group(
-    *,
-    db: Session,
-    event: Event,
-    spec: PlanSpec,
-    phase: str | None,
-    key: str,
-    members: list[_Item],
-    source: str,
-    clock: Clock,
-    actor: Actor,
-    batch_id: int,
-) -> int | None:
+def _change(incident: Incident, members: list[_Item], tally: tuple[int, int]) -> GroupChange:
     firing = [m for m in members if m.alert_in.status == "firing"]
-    opening = _opening(firing, source, batch_id, clock) if firing else None
-    incident = grouping.incident_for_group(
-        db=db, event=event, spec=spec, phase=phase, group_key=key, opening=opening, clock=clock, actor=actor
-    )
-    if incident is None:
-        return None
-    for member in members:
-        assert member.row is not None
-        if member.row.incident_id is None or member.alert_in.status == "firing":
-            member.row.incident_id = incident.id
-    db.flush()
-    total, firing_now = counts(db=db, incident_id=incident.id)
-    change = GroupChange(
+    return GroupChange(
         new_fingerprints=[m.alert_in.fingerprint for m in members if m.was_new],
         resolved_fingerprints=[
             m.alert_in.fingerprint
@@ -253,15 +328,14 @@ def _apply_group(
         ],
         refired_fingerprints=[m.alert_in.fingerprint for m in firing if m.previous_status == "resolved"],
         most_severe_level=min((m.classification.level for m in firing), default=incident.level),
-        total=total,
-        firing=firing_now,
+        total=tally[0],
+        firing=tally[1],
     )
-    grouping.apply_change(db=db, incident=incident, spec=spec, change=change, clock=clock, actor=actor)
-    return incident.id
 
 
-def _opening(firing: list[_Item], source: str, batch_id: int, clock: Clock) -> Opening:
+def _opening(firing: list[_Item], source: str, clock: Clock) -> Opening:
     lead = min(firing, key=lambda m: m.classification.level)
+    batch_id = lead.batch_id
     others = len(firing) - 1
     title = lead.alert_in.summary + (f" (+{others})" if others else "")
     evidence: dict[str, Any] = {
@@ -300,11 +374,22 @@ def _opening(firing: list[_Item], source: str, batch_id: int, clock: Clock) -> O
 
 def counts(*, db: Session, incident_id: int) -> tuple[int, int]:
     """(all alerts, firing alerts) of an incident."""
-    total = db.scalar(select(func.count()).where(Alert.incident_id == incident_id)) or 0
-    firing = (
-        db.scalar(select(func.count()).where(Alert.incident_id == incident_id, Alert.status == "firing")) or 0
-    )
-    return total, firing
+    return counts_many(db=db, incident_ids=[incident_id]).get(incident_id, (0, 0))
+
+
+def counts_many(*, db: Session, incident_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """incident id -> (all alerts, firing alerts), for incidents that have alerts."""
+    firing = func.sum(case((Alert.status == "firing", 1), else_=0))
+    tallies: dict[int, tuple[int, int]] = {}
+    for start in range(0, len(incident_ids), CHUNK):
+        query = (
+            select(Alert.incident_id, func.count(), firing)
+            .where(Alert.incident_id.in_(incident_ids[start : start + CHUNK]))
+            .group_by(Alert.incident_id)
+        )
+        for incident_id, total, firing_now in db.execute(query):
+            tallies[incident_id] = (int(total), int(firing_now or 0))
+    return tallies
 
 
 def move_alerts(*, db: Session, from_incident_id: int, to_incident_id: int) -> tuple[int, int]:

@@ -3,6 +3,7 @@ moved to monitoring when its alerts resolve and back when they fire again."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from eventguard.audit.service import Actor
 from eventguard.clock import Clock
 from eventguard.events.models import Event
 from eventguard.incidents import service, timeline
-from eventguard.incidents.models import Incident, IncidentStatus, TimelineEntry
+from eventguard.incidents.models import Incident, IncidentStatus
 from eventguard.plans.schemas import PlanSpec
 
 S = IncidentStatus
@@ -23,6 +24,7 @@ ACTIVE = (S.triggered, S.acknowledged, S.mitigating)
 # A resolved incident whose alerts fire again within this window is reopened rather than duplicated.
 DEFAULT_REOPEN_WINDOW = timedelta(minutes=30)
 ALERT_ENTRY_INTERVAL = timedelta(minutes=1)
+CHUNK = 500  # bound on bind parameters per query
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,24 @@ def open_for_group(*, db: Session, event_id: int, group_key: str) -> Incident | 
     """The open incident of the group, locked (row lock on PostgreSQL) for this transaction."""
     query = select(Incident).where(Incident.event_id == event_id, Incident.open_group_key == group_key)
     return db.scalar(query.with_for_update())
+
+
+def open_for_groups(*, db: Session, event_id: int, group_keys: Sequence[str]) -> dict[str, Incident]:
+    """group key -> its open incident, locked in key order (one lock order for every transaction)."""
+    found: dict[str, Incident] = {}
+    for start in range(0, len(group_keys), CHUNK):
+        query = (
+            select(Incident)
+            .where(
+                Incident.event_id == event_id, Incident.open_group_key.in_(group_keys[start : start + CHUNK])
+            )
+            .order_by(Incident.open_group_key)
+            .with_for_update()
+        )
+        for incident in db.scalars(query):
+            assert incident.open_group_key is not None
+            found[incident.open_group_key] = incident
+    return found
 
 
 def _recently_resolved(db: Session, event_id: int, group_key: str, since: Any) -> Incident | None:
@@ -133,7 +153,8 @@ def apply_change(
     incident.alert_count, incident.firing_count = change.total, change.firing
     incident.last_alert_at = now
     incident.updated_at = now
-    if _worth_a_timeline_entry(db, incident, change, now):
+    if _worth_a_timeline_entry(incident, change, now):
+        incident.alert_entry_at = now
         timeline.add(
             db=db,
             incident=incident,
@@ -180,19 +201,14 @@ def apply_change(
         )
 
 
-def _worth_a_timeline_entry(db: Session, incident: Incident, change: GroupChange, now: datetime) -> bool:
+def _worth_a_timeline_entry(incident: Incident, change: GroupChange, now: datetime) -> bool:
     """Every resolve or re-fire is written; new alerts of a storm at most once a minute, so that
     10,000 alerts leave a readable timeline (the entry carries the running totals)."""
     if change.resolved_fingerprints or change.refired_fingerprints:
         return True
     if not change.new_fingerprints:
         return False
-    last = db.scalar(
-        select(TimelineEntry.at)
-        .where(TimelineEntry.incident_id == incident.id, TimelineEntry.kind == "alert")
-        .order_by(TimelineEntry.id.desc())
-        .limit(1)
-    )
+    last = incident.alert_entry_at
     return last is None or now - last >= ALERT_ENTRY_INTERVAL
 
 

@@ -74,6 +74,8 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # When the last "alert" timeline entry was written: a storm's new alerts get one entry a minute.
+    alert_entry_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     alert_count: Mapped[int] = mapped_column(default=0)
     firing_count: Mapped[int] = mapped_column(default=0)
     eta: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -248,6 +248,7 @@ def upgrade() -> None:
         sa.Column("resolved_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reviewed_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_alert_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("alert_entry_at", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("alert_count", sa.Integer(), nullable=False),
         sa.Column("firing_count", sa.Integer(), nullable=False),
         sa.Column("eta", eventguard.db.base.UTCDateTime(timezone=True), nullable=True),

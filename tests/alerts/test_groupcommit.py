@@ -1,0 +1,137 @@
+"""Group commit: several intake requests written in one transaction, each with its own answer."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from eventguard.alerts import PayloadInvalid, integrations
+from eventguard.alerts.groupcommit import GroupCommitter, IntakeRequest
+from eventguard.alerts.models import Alert, AlertBatch
+from eventguard.alerts.service import IngestResult
+from eventguard.audit.service import Actor
+from eventguard.clock import FrozenClock
+from eventguard.db import Database
+from eventguard.errors import EventGuardError, Forbidden, Unauthorized
+from eventguard.events.models import Event
+from eventguard.incidents.models import Incident
+from tests.alerts.builders import am_alert, am_payload
+
+
+def _token(db: Session, event: Event, clock: FrozenClock, kind: str) -> str:
+    _integration, token = integrations.create(
+        db=db, event=event, name=f"{kind} sender", kind=kind, actor=Actor.cli("test"), clock=clock
+    )
+    db.commit()
+    return token
+
+
+def _am(token: str, payload: Any) -> IntakeRequest:
+    return IntakeRequest(token=token, kind="alertmanager", payload=lambda: payload)
+
+
+def _count(db: Session, model: type[Any]) -> int:
+    db.expire_all()
+    return db.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_requests_of_one_transaction_get_their_own_answers(
+    database: Database, db: Session, event: Event, clock: FrozenClock
+) -> None:
+    am, pd = _token(db, event, clock, "alertmanager"), _token(db, event, clock, "pagerduty")
+    requests = [
+        _am(am, am_payload(am_alert("HLSPlaylistStale", instance="edge-1:443"))),
+        _am("0" * 32, am_payload(am_alert("HLSPlaylistStale", instance="edge-2:443"))),  # unknown token
+        IntakeRequest(token=pd, kind="alertmanager", payload=lambda: am_payload(am_alert("X"))),  # wrong kind
+        _am(am, {"version": "4", "alerts": "not a list"}),  # invalid payload
+        _am(am, am_payload(am_alert("HLSPlaylistStale", instance="edge-3:443"))),
+    ]
+    outcomes = GroupCommitter(database, clock).commit(requests)
+
+    first, unknown, wrong_kind, invalid, last = outcomes
+    assert isinstance(first, IngestResult) and isinstance(last, IngestResult)
+    assert isinstance(unknown, Unauthorized)
+    assert isinstance(wrong_kind, Forbidden) and wrong_kind.code == "wrong_integration_kind"
+    assert isinstance(invalid, PayloadInvalid)
+    assert first.batch_id != last.batch_id
+    # Both good requests are about one outage: one incident, named in both answers.
+    assert first.incident_ids == last.incident_ids and len(first.incident_ids) == 1
+    assert _count(db, Alert) == 2 and _count(db, AlertBatch) == 2 and _count(db, Incident) == 1
+
+
+def test_a_fingerprint_reported_twice_in_one_transaction_counts_both_receipts(
+    database: Database, db: Session, event: Event, clock: FrozenClock
+) -> None:
+    token = _token(db, event, clock, "alertmanager")
+    alert = am_alert("PaymentGatewayDown", instance="pay-1")
+    resolved = {**alert, "status": "resolved", "endsAt": "2026-06-16T04:09:00Z"}
+    outcomes = GroupCommitter(database, clock).commit(
+        [_am(token, am_payload(alert)), _am(token, am_payload(resolved))]
+    )
+    assert all(isinstance(o, IngestResult) for o in outcomes)
+    row = db.scalars(select(Alert)).one()
+    assert row.receive_count == 2
+    assert row.status == "resolved"  # the later request has the last word
+    assert [o.incident_ids for o in outcomes if isinstance(o, IngestResult)] == [[row.incident_id]] * 2
+
+
+def test_an_unexpected_failure_is_kept_to_its_own_request(
+    database: Database, db: Session, event: Event, clock: FrozenClock
+) -> None:
+    token = _token(db, event, clock, "alertmanager")
+
+    def broken() -> Any:
+        raise RuntimeError("the sender's body could not be read")
+
+    requests = [
+        _am(token, am_payload(am_alert("LoginFailed", instance="a"))),
+        IntakeRequest(token=token, kind="alertmanager", payload=broken),
+        _am(token, am_payload(am_alert("LoginFailed", instance="b"))),
+    ]
+    outcomes = GroupCommitter(database, clock).commit(requests)
+    assert isinstance(outcomes[1], RuntimeError)
+    assert isinstance(outcomes[0], IngestResult) and isinstance(outcomes[2], IngestResult)
+    assert _count(db, Alert) == 2 and _count(db, AlertBatch) == 2
+
+
+def test_concurrent_submissions_share_transactions_and_open_one_incident(
+    database: Database, db: Session, event: Event, clock: FrozenClock
+) -> None:
+    token = _token(db, event, clock, "alertmanager")
+    committer = GroupCommitter(database, clock)
+    transactions: list[int] = []
+    commit = committer.commit
+
+    def counting_commit(requests: Any) -> Any:
+        transactions.append(len(requests))
+        return commit(requests)
+
+    committer.commit = counting_commit  # type: ignore[method-assign]  # counts; the real commit runs
+
+    async def storm() -> list[IngestResult | BaseException]:
+        payloads = [am_payload(am_alert("DDoSDetected", instance=f"edge-{i}")) for i in range(200)]
+        return await asyncio.gather(
+            *(committer.submit(_am(token, p)) for p in payloads), return_exceptions=True
+        )
+
+    results = asyncio.run(storm())
+    assert all(isinstance(r, IngestResult) for r in results), [
+        r for r in results if not isinstance(r, IngestResult)
+    ]
+    assert sum(transactions) == 200 and len(transactions) < 200  # requests that waited went in together
+    assert len({tuple(r.incident_ids) for r in results if isinstance(r, IngestResult)}) == 1
+    assert _count(db, Alert) == 200 and _count(db, Incident) == 1
+
+
+def test_errors_reach_the_waiting_request(
+    database: Database, db: Session, event: Event, clock: FrozenClock
+) -> None:
+    committer = GroupCommitter(database, clock)
+    with pytest.raises(EventGuardError) as excinfo:
+        asyncio.run(committer.submit(_am("f" * 32, am_payload(am_alert("X")))))
+    assert excinfo.value.status_code == 401
+    assert _count(db, AlertBatch) == 0
