@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from eventguard.alerts.classify import Classification, classify, group_key
 from eventguard.alerts.formats.base import AlertIn, ParsedBatch
@@ -186,10 +187,7 @@ def _apply_wave(
             )
             if incident is None:
                 continue
-        for member in members:
-            assert member.row is not None
-            if member.row.incident_id is None or member.alert_in.status == "firing":
-                member.row.incident_id = incident.id
+        _link(db, incident.id, members)
         linked.append((incident, members, actor))
     db.flush()
     tallies = counts_many(db=db, incident_ids=[incident.id for incident, _, _ in linked])
@@ -226,7 +224,8 @@ def _upsert_alerts(
     _insert_fresh(db, event_id, fresh, group_by, clock)
     for item in items:
         assert item.row is not None
-        _update_row(item.row, item, clock)
+        if not item.was_new:  # a new row was inserted with this report's values already
+            _update_row(item.row, item, clock)
     db.flush()
 
 
@@ -245,8 +244,12 @@ def _lock_existing(db: Session, event_id: int, fingerprints: Sequence[str]) -> d
 
 
 def _new_row(event_id: int, item: _Item, group_by: list[str], clock: Clock) -> Alert:
+    return Alert(**_new_values(event_id, item, group_by, clock))
+
+
+def _new_values(event_id: int, item: _Item, group_by: list[str], clock: Clock) -> dict[str, Any]:
     alert_in, now = item.alert_in, clock.now()
-    return Alert(
+    return dict(
         event_id=event_id,
         fingerprint=alert_in.fingerprint,
         status=alert_in.status,
@@ -263,7 +266,7 @@ def _new_row(event_id: int, item: _Item, group_by: list[str], clock: Clock) -> A
         generator_url=alert_in.generator_url,
         first_received_at=now,
         last_received_at=now,
-        receive_count=0,
+        receive_count=item.repeats,
     )
 
 
@@ -272,15 +275,14 @@ def _insert_fresh(db: Session, event_id: int, fresh: list[_Item], group_by: list
     first (unique violation), fall back to one savepoint per alert and update the winner's row."""
     if not fresh:
         return
-    rows = [_new_row(event_id, item, group_by, clock) for item in fresh]
+    values = [_new_values(event_id, item, group_by, clock) for item in fresh]
     try:
-        with db.begin_nested():
-            db.add_all(rows)
-            db.flush()
+        with db.begin_nested():  # an ORM bulk INSERT: one statement batch, rows back in our order
+            statement = insert(Alert).returning(Alert, sort_by_parameter_order=True)
+            rows = list(db.scalars(statement, values))
     except IntegrityError:
         for item in fresh:
             item.row = _insert_or_lock(db, event_id, item, group_by, clock)
-            item.was_new = item.row.receive_count == 0
         return
     for item, row in zip(fresh, rows, strict=True):
         item.row, item.was_new = row, True
@@ -292,6 +294,7 @@ def _insert_or_lock(db: Session, event_id: int, item: _Item, group_by: list[str]
         with db.begin_nested():
             db.add(row)
             db.flush()
+        item.was_new = True
         return row
     except IntegrityError:
         query = select(Alert).where(
@@ -315,6 +318,33 @@ def _update_row(row: Alert, item: _Item, clock: Clock) -> None:
         row.starts_at = alert_in.starts_at
     row.last_received_at = clock.now()
     row.receive_count += item.repeats
+
+
+def _link(db: Session, incident_id: int, members: list[_Item]) -> None:
+    """Point the group's alerts at its incident. Rows inserted by this transaction get one UPDATE for
+    all of them rather than one each (their objects are told the value without becoming dirty)."""
+    inserted: list[Alert] = []
+    for member in members:
+        row = member.row
+        assert row is not None
+        if row.incident_id == incident_id or not (
+            row.incident_id is None or member.alert_in.status == "firing"
+        ):
+            continue
+        if member.was_new:
+            inserted.append(row)
+        else:
+            row.incident_id = incident_id
+    for start in range(0, len(inserted), CHUNK):
+        chunk = inserted[start : start + CHUNK]
+        db.execute(
+            update(Alert)
+            .where(Alert.id.in_([row.id for row in chunk]))
+            .values(incident_id=incident_id)
+            .execution_options(synchronize_session=False)
+        )
+        for row in chunk:
+            set_committed_value(row, "incident_id", incident_id)
 
 
 def _change(incident: Incident, members: list[_Item], tally: tuple[int, int]) -> GroupChange:
