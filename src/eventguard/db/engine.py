@@ -1,4 +1,5 @@
-"""Engine and session factory. SQLite gets WAL, foreign keys and immediate write transactions."""
+"""Engine and session factory. SQLite gets WAL, foreign keys, immediate write transactions and fair
+turns between writers (writelock.py)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from eventguard.db.writelock import WriterTurns
+
 WRITE_OPTION = "eventguard_write"
 
 
-def _prepare_sqlite_file(url: str) -> None:
-    parsed = make_url(url)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+def _sqlite_file(url: str) -> str | None:
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    return database
 
 
-def _install_sqlite_pragmas(engine: Engine) -> None:
+def _install_sqlite_pragmas(engine: Engine, turns: WriterTurns | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
@@ -39,18 +44,45 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         # Write sessions take the write lock up front (IMMEDIATE), so two writers queue on
         # busy_timeout instead of failing when a reader upgrades; read sessions stay deferred and
         # never block anyone (WAL).
-        if conn.get_execution_options().get(WRITE_OPTION):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        if not conn.get_execution_options().get(WRITE_OPTION):
             conn.exec_driver_sql("BEGIN")
+            return
+        if turns is not None:
+            turns.acquire(conn.info)  # fair turns first (writelock.py), then SQLite's own lock
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if turns is not None:
+                turns.release(conn.info)
+            raise
+
+    if turns is None:
+        return
+
+    # The turn ends when the transaction does: SQLite's own lock covers the COMMIT or ROLLBACK itself.
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn: Any) -> None:
+        turns.release(conn.info)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn: Any) -> None:
+        turns.release(conn.info)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        turns.release(record.info)  # a connection back in the pool never keeps a turn
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        WriterTurns.close(record.info)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the per-backend settings EventGuard relies on."""
     if url.startswith("sqlite"):
-        _prepare_sqlite_file(url)
+        database = _sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **kwargs)
-        _install_sqlite_pragmas(engine)
+        _install_sqlite_pragmas(engine, WriterTurns(database) if database else None)
         return engine
     if "poolclass" not in kwargs:
         kwargs = {"pool_size": 10, "max_overflow": 20, **kwargs}
