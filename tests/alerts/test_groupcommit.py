@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -135,3 +136,36 @@ def test_errors_reach_the_waiting_request(
         asyncio.run(committer.submit(_am("f" * 32, am_payload(am_alert("X")))))
     assert excinfo.value.status_code == 401
     assert _count(db, AlertBatch) == 0
+
+
+def test_the_stored_counts_of_incidents_match_their_alerts_after_any_sequence(
+    database: Database, db: Session, event: Event, clock: FrozenClock
+) -> None:
+    """Counts are kept up by what each transaction does, not recounted: compare them with a count of
+    the alerts after a random mix of firing and resolved reports, several per transaction."""
+    import random
+
+    from eventguard.alerts.service import counts
+
+    token = _token(db, event, clock, "alertmanager")
+    committer = GroupCommitter(database, clock)
+    rng = random.Random(20261202)
+    for _round in range(12):
+        requests = []
+        for _ in range(rng.randint(1, 6)):
+            reports = []
+            for _ in range(rng.randint(1, 4)):
+                name = rng.choice(["LoginFailed", "PaymentGatewayDown"])
+                alert = am_alert(name, instance=f"i{rng.randint(1, 5)}")
+                if rng.random() < 0.4:
+                    alert = {**alert, "status": "resolved", "endsAt": "2026-06-16T04:09:00Z"}
+                reports.append(alert)
+            requests.append(_am(token, am_payload(*reports)))
+        outcomes = committer.commit(requests)
+        assert all(isinstance(o, IngestResult) for o in outcomes), outcomes
+        clock.advance(timedelta(seconds=rng.choice([5, 60, 2400])))  # past the reopen window now and then
+    db.expire_all()
+    checked = db.scalars(select(Incident)).all()
+    assert len(checked) >= 2
+    for incident in checked:
+        assert (incident.alert_count, incident.firing_count) == counts(db=db, incident_id=incident.id)

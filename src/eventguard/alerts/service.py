@@ -55,6 +55,7 @@ class _Item:
     repeats: int = 1  # reports of this fingerprint in its request
     row: Alert | None = None
     was_new: bool = False
+    incident_before: int | None = None  # the row's incident before this report
     previous_status: str | None = None
 
 
@@ -164,6 +165,7 @@ def _apply_wave(
     groups: dict[str, list[_Item]] = {}
     for item in items:
         assert item.row is not None
+        item.incident_before = None if item.was_new else item.row.incident_id
         groups.setdefault(item.row.group_key, []).append(item)
     ordered = sorted(groups.items())  # one lock order for every transaction: no deadlocks
     found = grouping.open_for_groups(db=db, event_id=event.id, group_keys=[key for key, _ in ordered])
@@ -190,9 +192,8 @@ def _apply_wave(
         _link(db, incident.id, members)
         linked.append((incident, members, actor))
     db.flush()
-    tallies = counts_many(db=db, incident_ids=[incident.id for incident, _, _ in linked])
     for incident, members, actor in linked:
-        change = _change(incident, members, tallies.get(incident.id, (0, 0)))
+        change = _change(incident, members, _tally(incident, members))
         grouping.apply_change(db=db, incident=incident, spec=spec, change=change, clock=clock, actor=actor)
         for index in sorted({m.submission for m in members}):
             if incident.id not in results[index].incident_ids:
@@ -345,6 +346,20 @@ def _link(db: Session, incident_id: int, members: list[_Item]) -> None:
         )
         for row in chunk:
             set_committed_value(row, "incident_id", incident_id)
+
+
+def _tally(incident: Incident, members: list[_Item]) -> tuple[int, int]:
+    """(all alerts, firing alerts) of the incident after this wave: its stored counts moved by what
+    the wave did to its members (no count over the alerts table, which grows with a storm). The
+    incident row is locked, so no one else moves the counts meanwhile."""
+    total, firing = incident.alert_count, incident.firing_count
+    for member in members:
+        assert member.row is not None
+        was_in, now_in = member.incident_before == incident.id, member.row.incident_id == incident.id
+        total += int(now_in) - int(was_in)
+        firing += int(now_in and member.alert_in.status == "firing")
+        firing -= int(was_in and member.previous_status == "firing")
+    return total, firing
 
 
 def _change(incident: Incident, members: list[_Item], tally: tuple[int, int]) -> GroupChange:
