@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from eventguard.audit.models import AuditEntry
 from eventguard.db import Database
 from eventguard.events.models import Event
 from eventguard.worker.context import WorkerContext
@@ -58,3 +60,7 @@ def test_a_channels_last_error_is_shown_and_a_test_message_can_be_sent(
     [wecom] = [c for c in client.get(url, headers=commander).json() if c["id"] == "tech-wecom"]
     assert wecom["permanent_failure"] is False and wecom["last_success_at"] is not None
     assert client.post(f"{url}/nope/test", headers=commander).status_code == 404
+    with database.session() as db:  # each test message is in the audit log, with its delivery
+        tests = db.scalars(select(AuditEntry).where(AuditEntry.action == "channel.test")).all()
+        assert [e.target_id for e in tests] == [f"{local_event.slug}/tech-wecom"] * 2
+        assert all(e.after and e.after["delivery_id"] for e in tests)

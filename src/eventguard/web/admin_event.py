@@ -17,7 +17,7 @@ from eventguard.clock import Clock
 from eventguard.config import Settings
 from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.events import service as events
-from eventguard.notify import api as notify_api
+from eventguard.notify import channel_admin
 from eventguard.oncall import service as oncall
 from eventguard.plans import service as plans
 from eventguard.plugins import alert_formats
@@ -118,7 +118,7 @@ def _channels_page(
     request: Request, db: Session, settings: Settings, principal: Principal, error: str | None
 ) -> Response:
     sections = [
-        {"event": event, "channels": notify_api.list_channels(event.slug, principal, db)}
+        {"event": event, "channels": channel_admin.list_channels(db=db, event=event)}
         for event in events.list_events(db=db)
     ]
     context = {"user": principal.user, "sections": sections, "error": error, "local_time": local_time}
@@ -147,7 +147,15 @@ def channel_test(
     """Queue a test message to the channel (its outcome shows here within seconds)."""
 
     def work(principal: Principal) -> Response:
-        notify_api.send_test_message(slug, channel_id, principal, db, clock)
+        channel_admin.send_test_message(
+            db=db,
+            event=events.get_by_slug(db=db, slug=slug),
+            channel_id=channel_id,
+            sender_name=principal.user.display_name,
+            language=principal.language,
+            actor=principal.actor,
+            clock=clock,
+        )
         return RedirectResponse("/admin/channels?sent=" + channel_id, status_code=303)
 
     page = partial(_channels_page, request, db, settings)
