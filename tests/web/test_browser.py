@@ -101,7 +101,7 @@ def test_a_new_incident_appears_on_the_dashboard_after_an_alert(
     page.close()
 
 
-def test_acknowledging_updates_the_timeline_of_another_reader_live(
+def test_acknowledging_updates_the_timeline_and_header_of_another_reader_live(
     browser: Browser, server: Console, responder: BrowserContext, incident_url: str
 ) -> None:
     other = browser.new_context()
@@ -111,6 +111,7 @@ def test_acknowledging_updates_the_timeline_of_another_reader_live(
     entries = watcher.locator("#timeline li.entry")
     before = entries.count()
     watcher.wait_for_timeout(300)  # let the EventSource connect
+    watcher.evaluate("window.egMarker = 'not reloaded'")
     page = responder.new_page()
     page.goto(f"{incident_url}?lang=en")
     page.get_by_role("button", name="Acknowledge").click()
@@ -118,7 +119,8 @@ def test_acknowledging_updates_the_timeline_of_another_reader_live(
     expect(page.locator("#status")).to_have_text("acknowledged")
     expect(entries).to_have_count(before + 1, timeout=5000)  # no reload: the SSE stream brought it
     expect(entries.last).to_contain_text("acknowledged")
-    expect(watcher.locator("#status")).to_have_text("triggered")  # proof that the page was not reloaded
+    expect(watcher.locator("#status")).to_have_text("acknowledged")  # the header follows, live too
+    assert watcher.evaluate("window.egMarker") == "not reloaded"  # proof that the page was not reloaded
     page.close()
     other.close()
 

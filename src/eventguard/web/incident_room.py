@@ -66,10 +66,10 @@ def _people(spec: PlanSpec) -> dict[str, str]:
     return {person.id: person.name for person in spec.people}
 
 
-def room_context(db: Session, clock: Clock, incident: Incident, lang: str) -> dict[str, Any]:
+def head_context(db: Session, clock: Clock, incident: Incident, lang: str) -> dict[str, Any]:
+    """What the room's header shows: level, title, status, scenario, commander, functions, ETA, age."""
     event = events.get(db=db, event_id=incident.event_id)
     spec = plans.get_active_plan(db=db, event_id=event.id)
-    people, now = _people(spec), clock.now()
     functions = {function.id: function.name.get(lang) for function in spec.core_functions}
     scenario = spec.scenario(incident.scenario_id) if incident.scenario_id else None
     return {
@@ -78,16 +78,30 @@ def room_context(db: Session, clock: Clock, incident: Incident, lang: str) -> di
         "spec": spec,
         "scenario": scenario.name.get(lang) if scenario else None,
         "functions": [functions.get(f, f) for f in incident.core_functions],
-        "people": people,
+        "people": _people(spec),
         "roles": roles.list_roles(db=db, incident_id=incident.id),
+        "age": duration(clock.now() - incident.opened_at, lang),
+        "tz": event.timezone,
+        "local_time": local_time,
+    }
+
+
+def head_html(request: Request, db: Session, clock: Clock, incident: Incident) -> str:
+    """The room's header as the HTML fragment the live stream sends when the incident changed."""
+    lang = page_language(request)
+    context = head_context(db, clock, incident, lang) | {"t": translator(lang), "lang": lang}
+    return templates.get_template("_room_head.html").render(context)
+
+
+def room_context(db: Session, clock: Clock, incident: Incident, lang: str) -> dict[str, Any]:
+    head = head_context(db, clock, incident, lang)
+    now = clock.now()
+    return head | {
         "tasks": runbook.list_tasks(db=db, incident_id=incident.id),
         "entries": timeline.entries(db=db, incident_id=incident.id),
         "sla": [sla_state(row, now, lang) for row in sla_rows(db, incident.id)],
-        "deliveries": _deliveries(db, incident, people),
+        "deliveries": _deliveries(db, incident, head["people"]),
         "evidence": json.dumps(incident.evidence, ensure_ascii=False, indent=2, default=str),
-        "age": duration(now - incident.opened_at, lang),
-        "tz": event.timezone,
-        "local_time": local_time,
         "statuses": [s for s in IncidentStatus if s is not incident.status],
         "role_names": list(IncidentRole),
     }

@@ -1,4 +1,5 @@
-"""Live updates of the incident room by Server-Sent Events: new timeline entries, as HTML fragments."""
+"""Live updates of the incident room by Server-Sent Events: new timeline entries, as HTML fragments,
+and after them the room's header again (status, level, commander, ETA … change with the entries)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from eventguard.clock import Clock
 from eventguard.db import Database
 from eventguard.deps import ClockDep, DbSession
 from eventguard.errors import EventGuardError
@@ -15,7 +17,7 @@ from eventguard.events import service as events
 from eventguard.incidents import service as incidents
 from eventguard.incidents import timeline
 from eventguard.web.console import error_page, parse_id, signed_in
-from eventguard.web.incident_room import entry_html
+from eventguard.web.incident_room import entry_html, head_html
 from eventguard.web.pages import page_language
 
 router = APIRouter(include_in_schema=False)
@@ -23,19 +25,26 @@ router = APIRouter(include_in_schema=False)
 POLL_SECONDS = 0.5
 
 
-def sse_event(entry_id: int, html: str) -> str:
-    """One SSE message: the id (so a reconnecting browser resumes after it) and one data line per line."""
+def sse_event(entry_id: int | None, html: str, kind: str = "entry") -> str:
+    """One SSE message: the id (so a reconnecting browser resumes after it; none for the header, which
+    is not resumed) and one data line per line."""
     data = "".join(f"data: {line}\n" for line in html.strip().splitlines())
-    return f"id: {entry_id}\nevent: entry\n{data}\n"
+    ident = f"id: {entry_id}\n" if entry_id is not None else ""
+    return f"{ident}event: {kind}\n{data}\n"
 
 
 def new_entries(
-    request: Request, database: Database, incident_id: int, after_id: int, timezone: str
+    request: Request, database: Database, clock: Clock, incident_id: int, after_id: int, timezone: str
 ) -> list[tuple[int, str]]:
-    """Entries newer than ``after_id``, as SSE messages; a fresh session per poll sees new commits."""
+    """Entries newer than ``after_id`` as SSE messages, then (when there are any) the header; a fresh
+    session per poll sees new commits."""
     with database.session() as db:
         found = timeline.entries(db=db, incident_id=incident_id, after_id=after_id)
-        return [(entry.id, sse_event(entry.id, entry_html(request, entry, timezone))) for entry in found]
+        messages = [(entry.id, sse_event(entry.id, entry_html(request, entry, timezone))) for entry in found]
+        if messages:
+            incident = incidents.get(db=db, incident_id=incident_id)
+            messages.append((found[-1].id, sse_event(None, head_html(request, db, clock, incident), "head")))
+        return messages
 
 
 async def entry_stream(
@@ -72,7 +81,7 @@ def incident_events(request: Request, incident_id: str, db: DbSession, clock: Cl
     db.close()  # the stream outlives this request's session
 
     async def poll(last: int) -> list[tuple[int, str]]:
-        return await anyio.to_thread.run_sync(new_entries, request, database, number, last, timezone)
+        return await anyio.to_thread.run_sync(new_entries, request, database, clock, number, last, timezone)
 
     stream = entry_stream(poll, request.is_disconnected, after_id)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

@@ -1,5 +1,6 @@
 // Live timeline of the incident room: new entries arrive by Server-Sent Events as HTML fragments
-// rendered by the server. Without JavaScript the page still works; reloading shows the same list.
+// rendered by the server, followed by the room's header (status, level, commander, ETA …) again.
+// Without JavaScript the page still works; reloading shows the same.
 (function () {
   "use strict";
   var list = document.getElementById("timeline");
@@ -13,6 +14,14 @@
     holder.innerHTML = message.data;
     var item = holder.firstElementChild;
     if (item) { item.classList.add("fresh"); list.appendChild(item); }
+  });
+  source.addEventListener("head", function (message) {
+    var head = document.getElementById("room-head-live");
+    if (!head) { return; }
+    head.innerHTML = message.data;
+    var title = head.querySelector("[data-level]");
+    var section = head.closest("section");
+    if (title && section) { section.className = "card room-head level-" + title.getAttribute("data-level"); }
   });
   window.addEventListener("pagehide", function () { source.close(); });
 })();
