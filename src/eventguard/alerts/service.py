@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from eventguard.alerts.classify import Classification, classify, group_key
 from eventguard.alerts.formats.base import AlertIn, ParsedBatch
@@ -161,15 +160,22 @@ def _apply_wave(
     results: list[IngestResult],
     clock: Clock,
 ) -> None:
-    _upsert_alerts(db=db, event_id=event.id, items=items, group_by=spec.event.group_by, clock=clock)
+    """Lock order, the same in every transaction (no deadlocks on PostgreSQL): the alerts seen before,
+    by fingerprint; then the groups' incidents, by group key; then new alerts are inserted, already
+    pointing at their incident (one write per new alert, no second UPDATE)."""
+    group_by = spec.event.group_by
+    existing = _lock_existing(db, event.id, [item.alert_in.fingerprint for item in items])
     groups: dict[str, list[_Item]] = {}
     for item in items:
-        assert item.row is not None
-        item.incident_before = None if item.was_new else item.row.incident_id
-        groups.setdefault(item.row.group_key, []).append(item)
-    ordered = sorted(groups.items())  # one lock order for every transaction: no deadlocks
+        item.row = existing.get(item.alert_in.fingerprint)
+        if item.row is not None:
+            _seen(item, item.row)
+        key = item.row.group_key if item.row is not None else group_key(group_by, item.alert_in.labels)
+        groups.setdefault(key, []).append(item)
+    ordered = sorted(groups.items())
     found = grouping.open_for_groups(db=db, event_id=event.id, group_keys=[key for key, _ in ordered])
     linked: list[tuple[Incident, list[_Item], Actor]] = []
+    incident_of: dict[int, int] = {}  # id() of an item -> its group's incident
     for key, members in ordered:
         actor = Actor(type="system", name=submissions[min(m.submission for m in members)].source)
         incident = found.get(key)
@@ -189,8 +195,17 @@ def _apply_wave(
             )
             if incident is None:
                 continue
-        _link(db, incident.id, members)
+        incident_of.update((id(m), incident.id) for m in members)
         linked.append((incident, members, actor))
+    _insert_fresh(db, event.id, [i for i in items if i.row is None], group_by, clock, incident_of)
+    for item in items:
+        assert item.row is not None
+        if item.was_new:  # inserted with this report's values and its incident already
+            continue
+        _update_row(item.row, item, clock)
+        incident_id = incident_of.get(id(item))
+        if incident_id is not None and (item.row.incident_id is None or item.alert_in.status == "firing"):
+            item.row.incident_id = incident_id
     db.flush()
     for incident, members, actor in linked:
         change = _change(incident, members, _tally(incident, members))
@@ -198,6 +213,10 @@ def _apply_wave(
         for index in sorted({m.submission for m in members}):
             if incident.id not in results[index].incident_ids:
                 results[index].incident_ids.append(incident.id)
+
+
+def _seen(item: _Item, row: Alert) -> None:
+    item.previous_status, item.incident_before = row.status, row.incident_id
 
 
 def _latest_per_fingerprint(items: list[_Item]) -> list[_Item]:
@@ -209,25 +228,6 @@ def _latest_per_fingerprint(items: list[_Item]) -> list[_Item]:
             item.repeats += earlier.repeats
         latest[item.alert_in.fingerprint] = item
     return list(latest.values())
-
-
-def _upsert_alerts(
-    *, db: Session, event_id: int, items: list[_Item], group_by: list[str], clock: Clock
-) -> None:
-    existing = _lock_existing(db, event_id, [item.alert_in.fingerprint for item in items])
-    fresh: list[_Item] = []
-    for item in items:
-        item.row = existing.get(item.alert_in.fingerprint)
-        if item.row is None:
-            fresh.append(item)
-        else:
-            item.previous_status = item.row.status
-    _insert_fresh(db, event_id, fresh, group_by, clock)
-    for item in items:
-        assert item.row is not None
-        if not item.was_new:  # a new row was inserted with this report's values already
-            _update_row(item.row, item, clock)
-    db.flush()
 
 
 def _lock_existing(db: Session, event_id: int, fingerprints: Sequence[str]) -> dict[str, Alert]:
@@ -244,14 +244,13 @@ def _lock_existing(db: Session, event_id: int, fingerprints: Sequence[str]) -> d
     return found
 
 
-def _new_row(event_id: int, item: _Item, group_by: list[str], clock: Clock) -> Alert:
-    return Alert(**_new_values(event_id, item, group_by, clock))
-
-
-def _new_values(event_id: int, item: _Item, group_by: list[str], clock: Clock) -> dict[str, Any]:
+def _new_values(
+    event_id: int, item: _Item, group_by: list[str], clock: Clock, incident_id: int | None
+) -> dict[str, Any]:
     alert_in, now = item.alert_in, clock.now()
     return dict(
         event_id=event_id,
+        incident_id=incident_id,
         fingerprint=alert_in.fingerprint,
         status=alert_in.status,
         source=alert_in.source,
@@ -271,40 +270,46 @@ def _new_values(event_id: int, item: _Item, group_by: list[str], clock: Clock) -
     )
 
 
-def _insert_fresh(db: Session, event_id: int, fresh: list[_Item], group_by: list[str], clock: Clock) -> None:
+def _insert_fresh(
+    db: Session,
+    event_id: int,
+    fresh: list[_Item],
+    group_by: list[str],
+    clock: Clock,
+    incident_of: dict[int, int],
+) -> None:
     """Insert unseen fingerprints in one statement batch; if a concurrent request inserted one of them
-    first (unique violation), fall back to one savepoint per alert and update the winner's row."""
+    first (unique violation), fall back to one savepoint per alert and take the winner's row."""
     if not fresh:
         return
-    values = [_new_values(event_id, item, group_by, clock) for item in fresh]
+    values = [_new_values(event_id, item, group_by, clock, incident_of.get(id(item))) for item in fresh]
     try:
         with db.begin_nested():  # an ORM bulk INSERT: one statement batch, rows back in our order
             statement = insert(Alert).returning(Alert, sort_by_parameter_order=True)
             rows = list(db.scalars(statement, values))
     except IntegrityError:
-        for item in fresh:
-            item.row = _insert_or_lock(db, event_id, item, group_by, clock)
+        for item, row_values in zip(fresh, values, strict=True):
+            _insert_or_lock(db, event_id, item, row_values)
         return
     for item, row in zip(fresh, rows, strict=True):
         item.row, item.was_new = row, True
 
 
-def _insert_or_lock(db: Session, event_id: int, item: _Item, group_by: list[str], clock: Clock) -> Alert:
-    row = _new_row(event_id, item, group_by, clock)
+def _insert_or_lock(db: Session, event_id: int, item: _Item, values: dict[str, Any]) -> None:
+    row = Alert(**values)
     try:
         with db.begin_nested():
             db.add(row)
             db.flush()
-        item.was_new = True
-        return row
+        item.row, item.was_new = row, True
     except IntegrityError:
         query = select(Alert).where(
             Alert.event_id == event_id, Alert.fingerprint == item.alert_in.fingerprint
         )
         existing = db.scalar(query.with_for_update())
         assert existing is not None
-        item.previous_status = existing.status
-        return existing
+        item.row = existing
+        _seen(item, existing)
 
 
 def _update_row(row: Alert, item: _Item, clock: Clock) -> None:
@@ -319,33 +324,6 @@ def _update_row(row: Alert, item: _Item, clock: Clock) -> None:
         row.starts_at = alert_in.starts_at
     row.last_received_at = clock.now()
     row.receive_count += item.repeats
-
-
-def _link(db: Session, incident_id: int, members: list[_Item]) -> None:
-    """Point the group's alerts at its incident. Rows inserted by this transaction get one UPDATE for
-    all of them rather than one each (their objects are told the value without becoming dirty)."""
-    inserted: list[Alert] = []
-    for member in members:
-        row = member.row
-        assert row is not None
-        if row.incident_id == incident_id or not (
-            row.incident_id is None or member.alert_in.status == "firing"
-        ):
-            continue
-        if member.was_new:
-            inserted.append(row)
-        else:
-            row.incident_id = incident_id
-    for start in range(0, len(inserted), CHUNK):
-        chunk = inserted[start : start + CHUNK]
-        db.execute(
-            update(Alert)
-            .where(Alert.id.in_([row.id for row in chunk]))
-            .values(incident_id=incident_id)
-            .execution_options(synchronize_session=False)
-        )
-        for row in chunk:
-            set_committed_value(row, "incident_id", incident_id)
 
 
 def _tally(incident: Incident, members: list[_Item]) -> tuple[int, int]:
