@@ -92,6 +92,7 @@ class GroupCommitter:
         return await asyncio.shield(waiting.future)
 
     async def _drain(self, state: _LoopState) -> None:
+        taken: list[_Waiting] = []
         try:
             while state.queue:
                 taken = _take(state.queue)
@@ -104,6 +105,11 @@ class GroupCommitter:
                     _settle(waiting, outcome)
         finally:
             state.draining = False
+            # Cancelled (the server is stopping): whoever still waits gets an answer, not a hang.
+            stopped = RuntimeError("the intake stopped before this request was committed")
+            for waiting in [*taken, *state.queue]:
+                _settle(waiting, stopped)
+            state.queue.clear()
 
     def commit(self, requests: Sequence[IntakeRequest]) -> list[Outcome]:
         """Write ``requests`` in one transaction; one outcome (result or error) per request, in order."""
