@@ -60,6 +60,10 @@ class Settings(BaseSettings):
         default="EventGuard <eventguard@localhost>", description="From address of e-mail notifications."
     )
     smtp_timeout: float = Field(default=10.0, description="Seconds to wait for the SMTP server.")
+    status_publish_dir: Path | None = Field(
+        default=None,
+        description="Directory the worker keeps the static status pages in (none: not published).",
+    )
 
     @model_validator(mode="after")
     def _default_base_url(self) -> Settings:
@@ -67,6 +71,11 @@ class Settings(BaseSettings):
             self.base_url = f"http://{self.host}:{self.port}"
         self.base_url = self.base_url.rstrip("/")
         return self
+
+    @field_validator("status_publish_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value  # EVENTGUARD_STATUS_PUBLISH_DIR= turns publishing off
 
     @field_validator("timezone")
     @classmethod
@@ -102,6 +111,8 @@ class Settings(BaseSettings):
                 shown[name] = "********"
             elif name == "database_url":
                 shown[name] = _mask_url_password(value)
+            elif isinstance(value, Path):
+                shown[name] = str(value)
             else:
                 shown[name] = value
         return shown

@@ -199,7 +199,7 @@ def _components(
     ordered = sorted(spec.core_functions, key=lambda f: f.restore_priority)
     views = []
     for position, function in enumerate(ordered, start=1):
-        stamps = [i.updated_at for i in incidents if function.id in i.core_functions]
+        stamps = [_public_stamp(i) for i in incidents if function.id in i.core_functions]
         stamps += [
             s
             for m in windows
@@ -220,6 +220,19 @@ def _components(
             )
         )
     return tuple(views)
+
+
+def _public_stamp(incident: Incident) -> datetime:
+    """When the incident last changed in a way the public page shows (opened, moved between states);
+    not ``updated_at``, which private notes, task ticks and role changes move as well."""
+    moments = (
+        incident.opened_at,
+        incident.acknowledged_at,
+        incident.mitigating_at,
+        incident.monitoring_at,
+        incident.resolved_at,
+    )
+    return max(moment for moment in moments if moment is not None)
 
 
 def _update_view(update: PublicUpdate) -> UpdateView:

@@ -1,2 +1,3 @@
-"""Background work: timers that act on the database (auto-resolve now; outbox delivery, escalation
-and probes as they land). Any number of workers may run against one PostgreSQL database."""
+"""Background work: passes that act on the database (auto-resolve, outbox reactions, notification
+delivery, escalations, SLA breaches) and keep the static status pages current when configured.
+Any number of workers may run against one PostgreSQL database."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import typer
 
@@ -20,19 +21,32 @@ def worker(
     interval: float = typer.Option(0.25, min=0.05, help="Seconds between passes."),
     once: bool = typer.Option(False, "--once", help="Run one pass and exit."),
     lease: float = typer.Option(60.0, min=1.0, help="Seconds a claimed delivery stays this worker's."),
+    publish_dir: Path | None = typer.Option(
+        None,
+        "--publish-dir",
+        help="Keep the static status pages of every event in this directory "
+        "(default: EVENTGUARD_STATUS_PUBLISH_DIR).",
+    ),
 ) -> None:
-    """Run the background jobs (auto-resolve; later outbox delivery and escalation)."""
+    """Run the background jobs: auto-resolve, outbox reactions, notification delivery, escalations,
+    SLA breaches, and the static status pages when a publish directory is set."""
     cfg = settings()
+    if publish_dir is not None:
+        cfg = cfg.model_copy(update={"status_publish_dir": publish_dir})
     configure_logging(cfg.log_level, cfg.log_json)
     database = Database(cfg.database_url)
     context = WorkerContext(clock=SystemClock(), settings=cfg, lease=timedelta(seconds=lease))
-    if once:
-        run_once(database=database, context=context)
-        return
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    run_forever(database=database, context=context, interval=interval, stop=stop)
+    try:
+        if once:
+            run_once(database=database, context=context)
+            return
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        run_forever(database=database, context=context, interval=interval, stop=stop)
+    finally:
+        context.http.close()
+        database.dispose()
 
 
 def register(app: typer.Typer) -> None:

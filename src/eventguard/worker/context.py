@@ -1,5 +1,5 @@
 """What background jobs are handed: the clock, the settings and an HTTP client (injected, so tests
-control time and point channels at local receivers)."""
+control time and point channels at local receivers), and the static status page to keep current."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import timedelta
 import httpx
 
 from eventguard.clock import Clock
+from eventguard.comms.publish import AutoPublisher
 from eventguard.config import Settings
 
 
@@ -26,3 +27,10 @@ class WorkerContext:
     name: str = field(default_factory=_worker_name)
     # How long a claimed delivery is ours; a worker that dies mid-send loses its claims after this.
     lease: timedelta = timedelta(seconds=60)
+    # Made from ``settings.status_publish_dir``: the passes keep that directory's pages current.
+    publisher: AutoPublisher | None = field(init=False, default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        out = self.settings.status_publish_dir
+        if out is not None:
+            object.__setattr__(self, "publisher", AutoPublisher(out))  # frozen: set once, here

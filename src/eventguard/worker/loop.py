@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -18,6 +20,7 @@ from eventguard.worker.context import WorkerContext
 from eventguard.worker.dispatch import dispatch_pending
 
 log = get_logger("eventguard.worker")
+PUBLISH_EVERY = timedelta(seconds=1)  # the static status page is checked at most this often
 
 
 @dataclass
@@ -27,6 +30,7 @@ class PassReport:
     breaches: list[int] = field(default_factory=list)
     escalations: list[int] = field(default_factory=list)
     delivered: int = 0
+    published: list[Path] = field(default_factory=list)
 
 
 def run_once(*, database: Database, context: WorkerContext) -> PassReport:
@@ -49,7 +53,22 @@ def run_once(*, database: Database, context: WorkerContext) -> PassReport:
         report.breaches = timers.flag_breaches(db, context)
         db.commit()
     report.delivered = sender.deliver_due(database=database, context=context)
+    report.published = publish_status_pages(database=database, context=context)
+    if report.published:
+        log.info("status_pages_published", files=len(report.published))
     return report
+
+
+def publish_status_pages(*, database: Database, context: WorkerContext) -> list[Path]:
+    """Rewrite the static files of the status pages that changed, when a directory is configured
+    and the last check is at least ``PUBLISH_EVERY`` ago; returns the files written."""
+    publisher = context.publisher
+    if publisher is None:
+        return []
+    now, last = context.clock.now(), publisher.checked_at
+    if last is not None and last <= now < last + PUBLISH_EVERY:  # a clock set back does not stall it
+        return []
+    return publisher.publish_changed(database=database, settings=context.settings, clock=context.clock)
 
 
 def run_forever(
