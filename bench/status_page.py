@@ -1,4 +1,5 @@
-"""Public status page: requests/s of ``GET /status/{slug}`` from the app (uvicorn, 1 and 2 workers) next
+"""Public status page: requests/s of ``GET /status/{slug}`` from the app (uvicorn, 1 and 2 workers, with the
+HTTP protocol ``eventguard serve`` uses; and 1 worker with uvicorn's plain protocol for reference) next
 to nginx serving the same page as the static files ``eventguard status publish`` writes, same run.
 
 The page is realistic: the example plan with a published level-2 livestream update and the backup
@@ -79,7 +80,7 @@ http {{
 class Target:
     key: str
     title: str
-    server: str  # "app" or "nginx"
+    server: str  # "app" (as `eventguard serve` runs it), "asgi" (plain uvicorn httptools) or "nginx"
     workers: int
 
 
@@ -90,6 +91,7 @@ TARGETS = {
         Target("app-1w", "EventGuard app, uvicorn 1 worker", "app", 1),
         Target("nginx-2w", "nginx, 2 workers (static files)", "nginx", 2),
         Target("app-2w", "EventGuard app, uvicorn 2 workers", "app", 2),
+        Target("asgi-1w", "EventGuard app, plain uvicorn protocol (ASGI fast path), 1 worker", "asgi", 1),
     )
 }
 
@@ -194,18 +196,15 @@ def _server(target: Target, tmp: Path, url: str, site: Path, tools: dict[str, st
     argv = [
         sys.executable,
         "-m",
-        "uvicorn",
-        "--factory",
-        "bench.common:eventguard_app",
+        "bench.serve",
         "--host",
         LOOPBACK,
         "--port",
         str(port),
         "--workers",
         str(target.workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
+        "--http",
+        "eventguard" if target.server == "app" else "httptools",
     ]
     env = {
         **os.environ,

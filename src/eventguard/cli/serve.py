@@ -20,6 +20,7 @@ def serve(
 
     from eventguard.app import create_app
     from eventguard.clock import SystemClock
+    from eventguard.comms.protocol import StatusPageProtocol
     from eventguard.worker.context import WorkerContext
     from eventguard.worker.loop import run_forever
 
@@ -41,7 +42,10 @@ def serve(
         )
         thread.start()
     try:
-        uvicorn.run(app, host=host or cfg.host, port=port or cfg.port, log_config=None)
+        # The status page's shortcut below ASGI (comms/protocol.py); the rest is uvicorn's httptools.
+        uvicorn.run(
+            app, host=host or cfg.host, port=port or cfg.port, log_config=None, http=StatusPageProtocol
+        )
     finally:
         stop.set()
 

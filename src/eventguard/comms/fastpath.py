@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from eventguard.comms.cache import StatusPageCache, cache_of, not_modified
-from eventguard.comms.render import Document, Kind
+from eventguard.comms.render import Kind
 from eventguard.i18n import from_accept_language, normalize_language
 
 _PATH = re.compile(r"^/status/([a-z0-9][a-z0-9-]{0,63})(\.json|/feed\.atom)?$")
@@ -57,29 +57,49 @@ class StatusPageFastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            found = _PATH.match(scope["path"])
-            if found is not None and await self._answer(scope, send, found.group(1), _KINDS[found.group(2)]):
+            cache, default = self._bind(scope["app"])
+            found = reply_for(
+                cache,
+                default,
+                scope["path"],
+                scope.get("query_string", b""),
+                scope["headers"],
+                head=scope["method"] == "HEAD",
+            )
+            if found is not None:
+                status, headers, body = found
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
 
-    async def _answer(self, scope: Scope, send: Send, slug: str, kind: Kind) -> bool:
-        cache, default = self._bind(scope["app"])
-        headers = {name: value for name, value in scope["headers"] if name in _WANTED}
-        lang = _language(scope.get("query_string", b""), headers.get(b"accept-language"), default)
-        doc = cache.peek(slug, kind, lang)
-        if doc is None:
-            return False
-        await _send(doc, headers, scope["method"] == "HEAD", send)
-        return True
+
+Reply = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
-async def _send(doc: Document, headers: dict[bytes, bytes], head: bool, send: Send) -> None:
-    etags, since = headers.get(b"if-none-match"), headers.get(b"if-modified-since")
+def reply_for(
+    cache: StatusPageCache,
+    default_language: str,
+    path: str,
+    query: bytes,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    head: bool,
+) -> Reply | None:
+    """(status, headers, body) of a ``GET``/``HEAD`` of a public document that is fresh in ``cache``
+    (ETag and Last-Modified checks included); None when the app has to answer (another path, a
+    stale or missing document). Shared by this ASGI layer and the HTTP protocol (protocol.py)."""
+    found = _PATH.match(path)
+    if found is None:
+        return None
+    wanted = {name: value for name, value in headers if name in _WANTED}
+    lang = _language(query, wanted.get(b"accept-language"), default_language)
+    doc = cache.peek(found.group(1), _KINDS[found.group(2)], lang)
+    if doc is None:
+        return None
+    etags, since = wanted.get(b"if-none-match"), wanted.get(b"if-modified-since")
     if (etags or since) and not_modified(
         etags.decode("latin-1") if etags else None, since.decode("latin-1") if since else None, doc
     ):
-        await send({"type": "http.response.start", "status": 304, "headers": list(doc.headers)})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": doc.full_headers})
-    await send({"type": "http.response.body", "body": b"" if head else doc.body})
+        return 304, list(doc.headers), b""
+    return 200, doc.full_headers, b"" if head else doc.body
