@@ -6,28 +6,30 @@ intake during a storm — then takes the lock again before a waiting worker's ne
 worker starves: notifications wait for the storm to end. So writers first take turns by two
 ``flock`` locks beside the database file (a turnstile and the writer lock): a writer holds the
 turnstile only while it waits for the writer lock, so whoever commits and wants to write again finds
-the turnstile held by the next writer in line and waits behind it. The kernel wakes the waiter when
-the lock is released; no polling. ``BEGIN IMMEDIATE`` then finds SQLite's lock free (or frees within
-a COMMIT's fsync, which the busy handler covers).
+the turnstile held by the next writer in line and waits behind it. ``BEGIN IMMEDIATE`` then finds
+SQLite's lock free (or freed within a COMMIT's fsync, which the busy handler covers).
 
 Each pooled connection opens its own descriptors, so threads of one process take turns like
-processes do. A thread that already holds the writer lock through another connection would wait for
-itself forever: that is refused at once with an error instead.
+processes do. The turnstile is waited for in the kernel; the writer lock is then polled every
+half to five milliseconds (the turnstile keeps the order meanwhile), so that the wait can end: a
+writer that waits longer than ``TURN_TIMEOUT_S`` — a thread that already holds the turn through
+another connection would wait for itself forever — gets ``WriteTurnTimeout``, like SQLite's own
+"database is locked" after its busy timeout.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-import threading
+import time
 from pathlib import Path
 from typing import Any
 
-_held = threading.local()
+TURN_TIMEOUT_S = 10.0  # as SQLite's busy timeout (engine.py)
 
 
-class NestedWriteTransaction(RuntimeError):
-    """A thread began a second write transaction while its first one still holds the writer lock."""
+class WriteTurnTimeout(RuntimeError):
+    """No write turn within ``TURN_TIMEOUT_S``: the database is locked for too long."""
 
 
 class WriterTurns:
@@ -50,31 +52,40 @@ class WriterTurns:
     def acquire(self, info: dict[str, Any]) -> None:
         if info.get("eventguard_writer_held"):
             return
-        if getattr(_held, "count", 0):
-            raise NestedWriteTransaction(
-                "this thread already has a write transaction open on another connection"
-            )
         turnstile, writer = self.descriptors(info)
         fcntl.flock(turnstile, fcntl.LOCK_EX)
         try:
-            fcntl.flock(writer, fcntl.LOCK_EX)
+            _wait_for(writer)
         finally:
             fcntl.flock(turnstile, fcntl.LOCK_UN)
         info["eventguard_writer_held"] = True
-        _held.count = getattr(_held, "count", 0) + 1
 
-    def release(self, info: dict[str, Any]) -> None:
+    @staticmethod
+    def release(info: dict[str, Any]) -> None:
         if not info.get("eventguard_writer_held"):
             return
         fcntl.flock(info["eventguard_writer_fds"][1], fcntl.LOCK_UN)
         info["eventguard_writer_held"] = False
-        _held.count = max(0, getattr(_held, "count", 0) - 1)
 
     @staticmethod
     def close(info: dict[str, Any]) -> None:
         """Close the connection's descriptors (closing them releases any lock they hold)."""
         fds = info.pop("eventguard_writer_fds", None)
-        if info.pop("eventguard_writer_held", False):
-            _held.count = max(0, getattr(_held, "count", 0) - 1)
+        info.pop("eventguard_writer_held", None)
         for fd in fds or ():
             os.close(fd)
+
+
+def _wait_for(writer: int) -> None:
+    deadline, pause = time.monotonic() + TURN_TIMEOUT_S, 0.0005
+    while True:
+        try:
+            fcntl.flock(writer, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise WriteTurnTimeout(
+                    f"database is locked: no write turn within {TURN_TIMEOUT_S:g} s"
+                ) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.005)
