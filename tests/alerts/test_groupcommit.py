@@ -169,3 +169,18 @@ def test_the_stored_counts_of_incidents_match_their_alerts_after_any_sequence(
     assert len(checked) >= 2
     for incident in checked:
         assert (incident.alert_count, incident.firing_count) == counts(db=db, incident_id=incident.id)
+
+
+def test_the_same_report_from_several_senders_is_merged_and_answered_to_each(
+    database: Database, db: Session, event: Event, clock: FrozenClock
+) -> None:
+    """An Alertmanager HA pair (or three) sends the same group: one row, every receipt counted."""
+    token = _token(db, event, clock, "alertmanager")
+    alert = am_alert("StreamBitrateLow", instance="cdn-7")
+    outcomes = GroupCommitter(database, clock).commit([_am(token, am_payload(alert)) for _ in range(3)])
+    results = [o for o in outcomes if isinstance(o, IngestResult)]
+    row = db.scalars(select(Alert)).one()
+    assert len(results) == 3 and row.receive_count == 3 and row.status == "firing"
+    assert [r.incident_ids for r in results] == [[row.incident_id]] * 3
+    incident = db.get(Incident, row.incident_id)
+    assert incident is not None and (incident.alert_count, incident.firing_count) == (1, 1)

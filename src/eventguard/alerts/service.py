@@ -51,6 +51,7 @@ class _Item:
     classification: Classification
     batch_id: int
     submission: int  # position of the request in the transaction
+    also: set[int] = field(default_factory=set)  # earlier requests whose same report was merged in
     repeats: int = 1  # reports of this fingerprint in its request
     row: Alert | None = None
     was_new: bool = False
@@ -134,18 +135,31 @@ def ingest_many(
 
 def _waves(per_submission: list[list[_Item]]) -> list[list[_Item]]:
     """Split the requests' alerts into waves in which every fingerprint occurs once: a fingerprint
-    that several requests report is applied once per report, in their order (fired, then resolved,
-    is then an incident that went to monitoring, as if the requests had come one by one). Each wave
+    that several requests report with a changing status is applied once per change, in their order
+    (fired, then resolved, is then an incident that went to monitoring, as if the requests had come
+    one by one). Reports that repeat the status — an Alertmanager pair sending the same group — are
+    merged into one (each still counts as a receipt and gets the incident in its answer). Each wave
     is sorted, so every transaction locks and inserts rows in one order (no deadlocks on PostgreSQL)."""
     waves: list[dict[str, _Item]] = []
+    last_wave: dict[str, int] = {}
     for items in per_submission:
         for item in items:
             fingerprint = item.alert_in.fingerprint
-            wave = next((w for w in waves if fingerprint not in w), None)
-            if wave is None:
-                wave = {}
-                waves.append(wave)
-            wave[fingerprint] = item
+            index = last_wave.get(fingerprint)
+            if index is not None:
+                earlier = waves[index][fingerprint]
+                if earlier.alert_in.status == item.alert_in.status:
+                    item.repeats += earlier.repeats
+                    item.also |= {earlier.submission, *earlier.also}
+                    waves[index][fingerprint] = item  # the later report has the last word
+                    continue
+                index += 1
+            else:
+                index = 0
+            if index == len(waves):
+                waves.append({})
+            waves[index][fingerprint] = item
+            last_wave[fingerprint] = index
     return [[wave[key] for key in sorted(wave)] for wave in waves]
 
 
@@ -210,7 +224,7 @@ def _apply_wave(
     for incident, members, actor in linked:
         change = _change(incident, members, _tally(incident, members))
         grouping.apply_change(db=db, incident=incident, spec=spec, change=change, clock=clock, actor=actor)
-        for index in sorted({m.submission for m in members}):
+        for index in sorted({i for m in members for i in (m.submission, *m.also)}):
             if incident.id not in results[index].incident_ids:
                 results[index].incident_ids.append(incident.id)
 
