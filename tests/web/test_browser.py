@@ -112,6 +112,7 @@ def test_acknowledging_updates_the_timeline_and_header_of_another_reader_live(
     before = entries.count()
     watcher.wait_for_timeout(300)  # let the EventSource connect
     watcher.evaluate("window.egMarker = 'not reloaded'")
+    expect(watcher.get_by_role("button", name="Acknowledge")).to_be_visible()
     page = responder.new_page()
     page.goto(f"{incident_url}?lang=en")
     page.get_by_role("button", name="Acknowledge").click()
@@ -120,6 +121,7 @@ def test_acknowledging_updates_the_timeline_and_header_of_another_reader_live(
     expect(entries).to_have_count(before + 1, timeout=5000)  # no reload: the SSE stream brought it
     expect(entries.last).to_contain_text("acknowledged")
     expect(watcher.locator("#status")).to_have_text("acknowledged")  # the header follows, live too
+    expect(watcher.get_by_role("button", name="Acknowledge")).to_be_hidden()  # and what fits it
     assert watcher.evaluate("window.egMarker") == "not reloaded"  # proof that the page was not reloaded
     page.close()
     other.close()

@@ -22,6 +22,11 @@
     var title = head.querySelector("[data-level]");
     var section = head.closest("section");
     if (title && section) { section.className = "card room-head level-" + title.getAttribute("data-level"); }
+    // Actions that only fit one status (Acknowledge while triggered) go away when it changes.
+    var status = title ? title.getAttribute("data-status") : null;
+    document.querySelectorAll("[data-shown-when]").forEach(function (form) {
+      form.hidden = status !== null && form.getAttribute("data-shown-when") !== status;
+    });
   });
   window.addEventListener("pagehide", function () { source.close(); });
 })();
