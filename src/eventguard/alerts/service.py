@@ -197,7 +197,7 @@ def _apply_wave(
             firing = [m for m in members if m.alert_in.status == "firing"]
             if not firing:
                 continue  # resolved alerts of a group without an open incident: nothing to tell
-            incident = grouping.incident_for_group(
+            incident = grouping.open_or_reopen(
                 db=db,
                 event=event,
                 spec=spec,
@@ -411,22 +411,9 @@ def _opening(firing: list[_Item], source: str, clock: Clock) -> Opening:
 
 def counts(*, db: Session, incident_id: int) -> tuple[int, int]:
     """(all alerts, firing alerts) of an incident."""
-    return counts_many(db=db, incident_ids=[incident_id]).get(incident_id, (0, 0))
-
-
-def counts_many(*, db: Session, incident_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-    """incident id -> (all alerts, firing alerts), for incidents that have alerts."""
-    firing = func.sum(case((Alert.status == "firing", 1), else_=0))
-    tallies: dict[int, tuple[int, int]] = {}
-    for start in range(0, len(incident_ids), CHUNK):
-        query = (
-            select(Alert.incident_id, func.count(), firing)
-            .where(Alert.incident_id.in_(incident_ids[start : start + CHUNK]))
-            .group_by(Alert.incident_id)
-        )
-        for incident_id, total, firing_now in db.execute(query):
-            tallies[incident_id] = (int(total), int(firing_now or 0))
-    return tallies
+    firing = func.coalesce(func.sum(case((Alert.status == "firing", 1), else_=0)), 0)
+    total, firing_now = db.execute(select(func.count(), firing).where(Alert.incident_id == incident_id)).one()
+    return int(total), int(firing_now)
 
 
 def move_alerts(*, db: Session, from_incident_id: int, to_incident_id: int) -> tuple[int, int]:

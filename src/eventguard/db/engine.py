@@ -18,7 +18,8 @@ from eventguard.db.writelock import WriterTurns
 WRITE_OPTION = "eventguard_write"
 
 
-def _sqlite_file(url: str) -> str | None:
+def _prepare_sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL, its folder created; None for an in-memory database."""
     database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
@@ -80,7 +81,7 @@ def _install_sqlite_pragmas(engine: Engine, turns: WriterTurns | None) -> None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the per-backend settings EventGuard relies on."""
     if url.startswith("sqlite"):
-        database = _sqlite_file(url)
+        database = _prepare_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **kwargs)
         _install_sqlite_pragmas(engine, WriterTurns(database) if database else None)
         return engine

@@ -93,24 +93,22 @@ def _recently_resolved(db: Session, event_id: int, group_key: str, since: Any) -
     return db.scalar(query)
 
 
-def incident_for_group(
+def open_or_reopen(
     *,
     db: Session,
     event: Event,
     spec: PlanSpec,
     phase: str | None,
     group_key: str,
-    opening: Opening | None,
+    opening: Opening,
     clock: Clock,
     actor: Actor,
 ) -> Incident | None:
-    """The group's open incident; with an ``opening`` (something fires) reopen or open one if needed.
+    """An incident for a group that has none open (the caller looked, with ``open_for_groups``) and
+    whose alerts fire: the group's recently resolved incident reopened, or a new one.
 
     Safe under concurrency: a twin transaction that opened the same group first makes our insert fail
     on the unique (event_id, open_group_key) constraint inside a savepoint, and we take its incident."""
-    incident = open_for_group(db=db, event_id=event.id, group_key=group_key)
-    if incident is not None or opening is None:
-        return incident
     try:
         with db.begin_nested():
             candidate = _recently_resolved(db, event.id, group_key, clock.now() - DEFAULT_REOPEN_WINDOW)
