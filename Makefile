@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint typecheck pytest format bench clean install docs
+.PHONY: demo serve test prereqs lint typecheck pytest format bench clean install docs screenshots
 
 install: $(STAMP)
 
@@ -20,7 +20,12 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/eventguard serve
 
-test: lint typecheck pytest
+# `make test` sets up what it needs itself: Debian's chromium and a CJK font (scripts/test-prereqs), and
+# a throwaway PostgreSQL when none answers at EVENTGUARD_TEST_PG_URL (tests/pgserver.py).
+test: prereqs lint typecheck pytest
+
+prereqs:
+	./scripts/test-prereqs
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
@@ -29,8 +34,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
 
-pytest: $(STAMP)
+pytest: $(STAMP) prereqs
 	$(BIN)/pytest
+
+# Refreshes the tracked docs/screenshots/*.png (the suite itself writes to the ignored var/screenshots).
+screenshots: $(STAMP) prereqs
+	EVENTGUARD_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest tests/web/test_browser.py -q
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

@@ -3,7 +3,6 @@ on a fresh SQLite file and on a fresh PostgreSQL schema, both migrated with Alem
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -21,10 +20,11 @@ from eventguard.config import Settings
 from eventguard.db import Database, migrate
 from eventguard.db.registry import metadata
 from eventguard.events.models import Event
+from tests.pgserver import resolve_url
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLAN = ROOT / "examples" / "plans" / "online-conference.yaml"
-PG_URL = os.environ.get("EVENTGUARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = resolve_url()  # the configured PostgreSQL, or a throwaway one when none answers
 
 
 def _pg_schema_url(schema: str) -> str:

@@ -3,6 +3,7 @@ alerts appearing on the dashboard, the incident room updating live, the runbook,
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -15,7 +16,10 @@ from playwright.sync_api import Browser, BrowserContext, expect
 
 from tests.web.conftest import Console, browser_sign_in
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Tests write screenshots to an ignored folder; `make screenshots` points this at docs/screenshots.
+SCREENSHOTS = Path(
+    os.environ.get("EVENTGUARD_SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "var" / "screenshots"
+)
 TITLE = "Payment gateway down in Shanghai"
 
 
