@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from structlog.testing import capture_logs
 
 from eventguard.app import create_app
 from eventguard.config import Settings
@@ -56,3 +58,34 @@ def test_openapi_is_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["info"]["title"] == "EventGuard"
     assert "/readyz" in spec["paths"]
+
+
+def test_a_path_whose_methods_are_on_several_routes_allows_them_all(client: TestClient) -> None:
+    response = client.delete("/api/v1/users")  # GET and POST are two routes
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    english = client.delete("/status/cloud/confirm/token", headers={"Accept-Language": "en"})
+    assert english.headers["allow"] == "GET, POST"
+    assert english.json()["error"]["message"] == "This address does not take the DELETE method."
+
+
+def test_an_unhandled_error_answers_500_with_its_request_id_and_is_logged_once(app: FastAPI) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/broken", broken)
+    with capture_logs() as logs, TestClient(app) as client:  # a re-raised error would fail the call here
+        response = client.get("/broken", headers={"X-Request-ID": "rid-500", "Accept-Language": "en"})
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "rid-500"
+    assert response.json()["error"] == {
+        "code": "internal_error",
+        "message": "Internal error; it has been logged.",
+        "details": {"request_id": "rid-500"},
+    }
+    assert response.headers["x-frame-options"] == "DENY"
+    errors = [entry for entry in logs if entry["log_level"] in ("error", "critical")]
+    assert [entry["event"] for entry in errors] == ["unhandled_error"]
+    assert errors[0]["exc_info"] is True and "a bug" in errors[0]["error"]
+    assert errors[0]["request_id"] == "rid-500"

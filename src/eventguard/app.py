@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,12 +15,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eventguard import __version__
 from eventguard.alerts.groupcommit import GroupCommitter
+from eventguard.bodylimit import BodyLimit, BodyTooLarge
 from eventguard.clock import Clock, SystemClock
 from eventguard.config import Settings, get_settings
 from eventguard.db import Database
 from eventguard.errors import EventGuardError
 from eventguard.i18n import from_accept_language, normalize_language, t
 from eventguard.logs import get_logger, request_id_var
+from eventguard.security import SecurityHeaders, is_https
 
 log = get_logger("eventguard.http")
 
@@ -53,12 +56,37 @@ def request_language(request: Request) -> str:
     return from_accept_language(request.headers.get("accept-language")) or settings.default_language
 
 
+def too_large_response(request: Request, exc: BodyTooLarge) -> JSONResponse:
+    message = t("The request body is larger than {limit} bytes.", request_language(request), limit=exc.limit)
+    body = error_body("payload_too_large", message, {"limit": exc.limit})
+    return JSONResponse(body, status_code=413, headers={"Connection": "close"})
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the request's path takes (a path's methods may be on several routes)."""
+    from fastapi.routing import iter_route_contexts
+    from starlette.routing import Match
+
+    found: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        methods = route.methods
+        if methods and route.matches({**request.scope, "path_params": {}})[0] is not Match.NONE:
+            found.update(methods)
+    order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    return sorted(found, key=lambda m: (order.index(m) if m in order else len(order), m))
+
+
+_STANDARD_MESSAGES = {
+    404: "There is nothing at this address.",
+    405: "This address does not take the {method} method.",
+}
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EventGuardError)
     async def _domain_error(request: Request, exc: EventGuardError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         body = {"error": exc.to_dict(request_language(request))}
-        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers() or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -76,24 +104,25 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc, BodyTooLarge):
+            return too_large_response(request, exc)
         code = _HTTP_CODES.get(exc.status_code, "error")
-        return JSONResponse(
-            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", error=repr(exc))
-        message = t("Internal error; it has been logged.", request_language(request))
-        return JSONResponse(
-            error_body("internal_error", message, {"request_id": request_id_var.get()}), status_code=500
-        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
+        message = str(exc.detail)
+        standard = _STANDARD_MESSAGES.get(exc.status_code)
+        if standard is not None and message == HTTPStatus(exc.status_code).phrase:  # not a route's own
+            message = t(standard, request_language(request), method=request.method)
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers or None)
 
 
 class RequestIds:
     """Pure ASGI middleware: a request id per request (the caller's ``X-Request-ID`` when sane), in the
-    logs' context and the answer's headers, and one log line per request. Not Starlette's
+    logs' context and the answer's headers, and one log line per request. An unhandled error is
+    logged here, once, with its request id, and answered 500 in the envelope with the id in body and
+    header (nothing is re-raised to the server, which would log it again). Not Starlette's
     ``BaseHTTPMiddleware``: that runs every request in its own task group and streams, which cost the
     alert intake about a tenth of its throughput."""
 
@@ -109,16 +138,24 @@ class RequestIds:
         token = request_id_var.set(rid)
         started = time.perf_counter()
         status = 500
+        responding = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responding
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responding = message["status"], True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode("latin-1"))]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            log.exception("unhandled_error", error=repr(exc), request_id=rid)
+            if not responding:
+                request = Request(scope)
+                message = t("Internal error; it has been logged.", request_language(request))
+                body = error_body("internal_error", message, {"request_id": rid})
+                await JSONResponse(body, status_code=500)(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
             log.info(
@@ -146,13 +183,17 @@ def create_app(
         # We export Prometheus metrics, not OpenTelemetry; FastAPI's per-request OTel checks cost
         # ~10 % of the status page's throughput (docs/benchmarks.md).
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        docs_url=None,  # eventguard.apidocs serves /docs under its own security policy
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url)
     app.state.clock = clock or SystemClock()
     app.state.intake = GroupCommitter(app.state.db, app.state.clock)
     _install_error_handlers(app)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes)
     app.add_middleware(RequestIds)
+    app.add_middleware(SecurityHeaders, https=is_https(settings.base_url))
 
     from eventguard.routes import include_routers
 

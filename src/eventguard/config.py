@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         default="EventGuard <eventguard@localhost>", description="From address of e-mail notifications."
     )
     smtp_timeout: float = Field(default=10.0, description="Seconds to wait for the SMTP server.")
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1,
+        description="Largest request body a route takes unless it has its own limit (alert intake, plans).",
+    )
     status_publish_dir: Path | None = Field(
         default=None,
         description="Directory the worker keeps the static status pages in (none: not published).",

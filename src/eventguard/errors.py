@@ -25,6 +25,19 @@ class EventGuardError(Exception):
     def render(self, lang: str | None) -> str:
         return self.text.render(lang) if isinstance(self.text, Message) else self.text
 
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds to wait before trying again (``details.retry_after``), sent as ``Retry-After``."""
+        found = self.details.get("retry_after") if isinstance(self.details, dict) else None
+        return found if isinstance(found, int) and not isinstance(found, bool) and found >= 0 else None
+
+    def headers(self) -> dict[str, str]:
+        """Headers of the answer: how to authenticate (401), when to try again (``retry_after``)."""
+        found = {"WWW-Authenticate": "Bearer"} if self.status_code == 401 else {}
+        if self.retry_after is not None:
+            found["Retry-After"] = str(self.retry_after)
+        return found
+
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
         return {"code": self.code, "message": self.render(lang), "details": self.details}
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from eventguard.app import error_body
 from eventguard.db.migrate import current_revision, head_revision
 from eventguard.deps import get_database
+from eventguard.openapi import errors
 
 router = APIRouter(tags=["health"])
 
@@ -20,7 +21,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get("/readyz", response_model=None, responses=errors(503))
 def readyz(request: Request) -> dict[str, str | None] | JSONResponse:
     """Ready to serve: the database answers and its migrations are at head."""
     database = get_database(request)

@@ -10,7 +10,7 @@ def include_routers(app: FastAPI) -> None:
 
     from fastapi.staticfiles import StaticFiles
 
-    from eventguard import health, metrics_api
+    from eventguard import apidocs, health, metrics_api, openapi
     from eventguard.alerts import api as alerts_api
     from eventguard.audit import api as audit_api
     from eventguard.auth import api as auth_api
@@ -32,6 +32,7 @@ def include_routers(app: FastAPI) -> None:
     from eventguard.web import plan_viewer as web_plan_viewer
     from eventguard.web import room_actions as web_room_actions
 
+    app.include_router(apidocs.router)
     app.include_router(health.router)
     app.include_router(metrics_api.router)
     app.include_router(auth_api.router)
@@ -55,5 +56,6 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(comms_api.router)
     app.include_router(comms_page_api.router)
     app.include_router(status_page_api.router)
+    openapi.install(app)
     app.add_middleware(StatusPageFastPath)  # outermost: fresh status pages answered from memory
     app.mount("/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")

@@ -103,6 +103,7 @@ def test_a_locked_login_answers_429_and_the_failures_persist(
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "login_locked"
     assert response.json()["error"]["details"] == {"retry_after": 60}
+    assert response.headers["retry-after"] == "60"
     clock.advance(timedelta(minutes=1))
     assert (
         client.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD}).status_code == 200

@@ -99,3 +99,28 @@ def test_the_language_choice_is_remembered(client: TestClient) -> None:
     assert "Sign in" in client.get("/login?lang=en").text
     assert "<title>Sign in · EventGuard</title>" in client.get("/login").text
     assert "<title>登录 · EventGuard</title>" in client.get("/login?lang=zh-CN").text
+
+
+def test_signing_out_needs_the_pages_form_token(client: TestClient, db: Session, clock: FrozenClock) -> None:
+    _user(db, clock, "ops", Role.responder)
+    _sign_in(client, "ops")
+    overview = client.get("/?lang=en")
+    assert overview.headers["cache-control"] == "no-store"  # a signed-in page is never cached
+    forged = client.post("/logout", data={"csrf_token": "forged"}, follow_redirects=False)
+    assert forged.status_code == 403 and 'role="alert"' in forged.text
+    assert client.get("/", follow_redirects=False).status_code == 200  # still signed in
+    token = _csrf(overview.text)  # the sign-out form's
+    signed_out = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert signed_out.status_code == 303 and signed_out.headers["location"] == "/login"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_a_locked_sign_in_says_when_to_try_again(client: TestClient, db: Session, clock: FrozenClock) -> None:
+    from eventguard.auth import sessions
+
+    _user(db, clock, "ops", Role.responder)
+    for _ in range(sessions.MAX_FAILURES):
+        _sign_in(client, "ops", "wrong password!")
+    locked = _sign_in(client, "ops")
+    assert locked.status_code == 429  # type: ignore[attr-defined]
+    assert locked.headers["retry-after"] == "60"  # type: ignore[attr-defined]

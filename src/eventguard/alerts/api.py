@@ -22,6 +22,7 @@ from eventguard.alerts.groupcommit import GroupCommitter, IntakeRequest
 from eventguard.alerts.models import Integration
 from eventguard.auth.deps import CurrentPrincipal, Principal, require_role
 from eventguard.auth.models import Role
+from eventguard.bodylimit import BodyTooLarge, body_limit
 from eventguard.deps import ClockDep, DbSession
 from eventguard.errors import (
     EventGuardError,
@@ -48,13 +49,14 @@ class IntakeAccepted(BaseModel):
 
 
 async def _raw_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise PayloadTooLarge(Message("The request body is larger than {limit} bytes.", {"limit": MAX_BODY}))
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise PayloadTooLarge(Message("The request body is larger than {limit} bytes.", {"limit": MAX_BODY}))
-    return body
+    """The body, at most MAX_BODY bytes: the intake routes' own limit (``body_limit``), which
+    ``eventguard.bodylimit`` enforces before the body is read."""
+    try:
+        return await request.body()
+    except BodyTooLarge as exc:
+        raise PayloadTooLarge(
+            Message("The request body is larger than {limit} bytes.", {"limit": exc.limit})
+        ) from exc
 
 
 def _decode(body: bytes) -> Any:
@@ -103,12 +105,14 @@ async def _submit(
 
 
 @router.post("/integrations/alertmanager", response_model=IntakeAccepted)
+@body_limit(MAX_BODY)
 async def alertmanager(request: Request) -> IntakeAccepted:
     """Prometheus Alertmanager webhook (payload version 4), authenticated by the integration token."""
     return await _submit(request, "alertmanager")
 
 
 @router.post("/integrations/grafana", response_model=IntakeAccepted)
+@body_limit(MAX_BODY)
 async def grafana(request: Request, clock: ClockDep) -> IntakeAccepted:
     """Grafana unified alerting webhook; its HMAC signature is verified when the integration has a secret."""
     body = await _raw_body(request)
@@ -125,6 +129,7 @@ async def grafana(request: Request, clock: ClockDep) -> IntakeAccepted:
 
 
 @router.post("/integrations/generic", response_model=IntakeAccepted)
+@body_limit(MAX_BODY)
 async def generic(request: Request) -> IntakeAccepted:
     """EventGuard's own simple JSON alert (docs/integrations.md)."""
     return await _submit(request, "generic")
@@ -136,6 +141,7 @@ def _pd_error(status: int, errors: list[str], state: str = "invalid event") -> J
 
 
 @router.post("/integrations/pagerduty/v2/enqueue", status_code=202)
+@body_limit(MAX_BODY)
 async def pagerduty_enqueue(request: Request) -> JSONResponse:
     """PagerDuty Events API v2 compatible: trigger / acknowledge / resolve by ``dedup_key``; the
     ``routing_key`` is the integration token. Answers in PagerDuty's shapes (202, 400 with ``errors``)."""

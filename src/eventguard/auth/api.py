@@ -37,6 +37,7 @@ from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import EventGuardError, Forbidden, InvalidInput, NotFound
 from eventguard.i18n import Message
 from eventguard.logs import request_id_var
+from eventguard.openapi import errors
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 users_router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -70,7 +71,7 @@ def _me(principal: Principal) -> MeOut:
     )
 
 
-@auth_router.post("/login")
+@auth_router.post("/login", responses=errors(401, 429))
 def login(
     body: LoginIn, request: Request, response: Response, db: DbSession, clock: ClockDep, settings: SettingsDep
 ) -> SessionOut:
@@ -142,7 +143,7 @@ def change_password(
     db.commit()
 
 
-@auth_router.post("/totp/enroll")
+@auth_router.post("/totp/enroll", responses=errors(409))
 def totp_enroll(principal: EnrollingPrincipal, db: DbSession, clock: ClockDep) -> TotpEnrolmentOut:
     """Begin two-factor enrolment: a new secret and its ``otpauth://`` URI (QR code at ``totp/qr.png``)."""
     _require_session(principal)
@@ -161,7 +162,7 @@ def totp_qr(principal: EnrollingPrincipal) -> Response:
     return Response(content=png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
-@auth_router.post("/totp/confirm")
+@auth_router.post("/totp/confirm", responses=errors(409))
 def totp_confirm(body: TotpCode, principal: EnrollingPrincipal, db: DbSession, clock: ClockDep) -> MeOut:
     """Confirm enrolment with a code from the authenticator; two-factor is on from now.
 
@@ -179,7 +180,7 @@ def totp_confirm(body: TotpCode, principal: EnrollingPrincipal, db: DbSession, c
     return _me(replace(principal, totp_enrolment_only=False))
 
 
-@auth_router.post("/totp/disable", status_code=status.HTTP_204_NO_CONTENT)
+@auth_router.post("/totp/disable", status_code=status.HTTP_204_NO_CONTENT, responses=errors(409))
 def totp_disable(body: TotpDisable, principal: CurrentPrincipal, db: DbSession, clock: ClockDep) -> None:
     """Turn two-factor off: your own with a valid code, or another user's as an admin."""
     if body.user_id is not None and body.user_id != principal.user.id:
@@ -210,7 +211,7 @@ def list_users(_admin: Admin, db: DbSession) -> list[UserRead]:
     return [UserRead.model_validate(user) for user in service.list_users(db=db)]
 
 
-@users_router.post("", status_code=status.HTTP_201_CREATED)
+@users_router.post("", status_code=status.HTTP_201_CREATED, responses=errors(409))
 def create_user(body: UserCreate, admin: Admin, db: DbSession, clock: ClockDep) -> UserRead:
     """Create a user with a role and an initial password (admin)."""
     user = service.create_user(
@@ -234,13 +235,13 @@ def _visible_user(db: DbSession, user_id: int, principal: Principal) -> User:
     return service.get_user(db=db, user_id=user_id)
 
 
-@users_router.get("/{user_id}")
+@users_router.get("/{user_id}", responses=errors(404))
 def get_user(user_id: int, principal: CurrentPrincipal, db: DbSession) -> UserRead:
     """One user: yourself, or anyone as an admin."""
     return UserRead.model_validate(_visible_user(db, user_id, principal))
 
 
-@users_router.patch("/{user_id}")
+@users_router.patch("/{user_id}", responses=errors(404, 409))
 def update_user(
     user_id: int, body: UserUpdate, principal: CurrentPrincipal, db: DbSession, clock: ClockDep
 ) -> UserRead:
@@ -264,7 +265,7 @@ def update_user(
     return UserRead.model_validate(user)
 
 
-@users_router.post("/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT)
+@users_router.post("/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
 def set_password(user_id: int, body: PasswordSet, admin: Admin, db: DbSession, clock: ClockDep) -> None:
     """Set a user's password without the old one (admin); ends their sessions and lifts a lock-out."""
     user = service.get_user(db=db, user_id=user_id)
@@ -286,7 +287,7 @@ def _manageable_token(db: DbSession, token_id: int, principal: Principal) -> Api
     return token
 
 
-@tokens_router.get("")
+@tokens_router.get("", responses=errors(404))
 def list_tokens(
     principal: CurrentPrincipal,
     db: DbSession,
@@ -300,7 +301,7 @@ def list_tokens(
     return [TokenRead.model_validate(token) for token in found]
 
 
-@tokens_router.post("", status_code=status.HTTP_201_CREATED)
+@tokens_router.post("", status_code=status.HTTP_201_CREATED, responses=errors(404))
 def create_token(
     body: TokenCreate, principal: CurrentPrincipal, db: DbSession, clock: ClockDep
 ) -> TokenCreated:
@@ -324,7 +325,7 @@ def create_token(
     return TokenCreated(token=TokenRead.model_validate(token), secret=secret)
 
 
-@tokens_router.delete("/{token_id}")
+@tokens_router.delete("/{token_id}", responses=errors(404))
 def revoke_token(token_id: int, principal: CurrentPrincipal, db: DbSession, clock: ClockDep) -> TokenRead:
     """Revoke one of your tokens (an admin: anyone's). It stops working at once."""
     token = _manageable_token(db, token_id, principal)

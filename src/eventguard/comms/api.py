@@ -32,9 +32,10 @@ from eventguard.events import service as events
 from eventguard.i18n import Message
 from eventguard.incidents import service as incidents
 from eventguard.incidents.models import Incident
+from eventguard.openapi import errors
 from eventguard.plans import service as plans
 
-router = APIRouter(prefix="/api/v1", tags=["comms"])
+router = APIRouter(prefix="/api/v1", tags=["comms"], responses=errors(404))
 Responder = Annotated[Principal, Depends(require_role(Role.responder))]
 Commander = Annotated[Principal, Depends(require_role(Role.commander))]
 
@@ -121,7 +122,7 @@ def get_update(update_id: int, _viewer: CurrentPrincipal, db: DbSession, clock: 
     return _read(db, update, incidents.get(db=db, incident_id=update.incident_id), clock)
 
 
-@router.patch("/public-updates/{update_id}", response_model=PublicUpdateRead)
+@router.patch("/public-updates/{update_id}", response_model=PublicUpdateRead, responses=errors(409))
 def edit_update(
     update_id: int, body: DraftIn, principal: Responder, db: DbSession, clock: ClockDep, settings: SettingsDep
 ) -> PublicUpdateRead:
@@ -142,7 +143,7 @@ def edit_update(
     return _read(db, update, incident, clock)
 
 
-@router.post("/public-updates/{update_id}/publish", response_model=PublicUpdateRead)
+@router.post("/public-updates/{update_id}/publish", response_model=PublicUpdateRead, responses=errors(409))
 def publish(
     update_id: int, request: Request, principal: Commander, db: DbSession, clock: ClockDep
 ) -> PublicUpdateRead:
@@ -154,7 +155,7 @@ def publish(
     return _read(db, update, incident, clock)
 
 
-@router.post("/public-updates/{update_id}/approve", response_model=PublicUpdateRead)
+@router.post("/public-updates/{update_id}/approve", response_model=PublicUpdateRead, responses=errors(409))
 def approve(
     update_id: int, request: Request, principal: Commander, db: DbSession, clock: ClockDep
 ) -> PublicUpdateRead:
@@ -165,7 +166,7 @@ def approve(
     return _read(db, update, incident, clock)
 
 
-@router.post("/public-updates/{update_id}/discard", response_model=PublicUpdateRead)
+@router.post("/public-updates/{update_id}/discard", response_model=PublicUpdateRead, responses=errors(409))
 def discard(update_id: int, principal: Responder, db: DbSession, clock: ClockDep) -> PublicUpdateRead:
     """Throw a draft away."""
     update, incident = _locked(db, update_id)
@@ -197,7 +198,9 @@ def list_backups(incident_id: int, _viewer: CurrentPrincipal, db: DbSession) -> 
     ]
 
 
-@router.post("/incidents/{incident_id}/backups/{backup_id}/{action}", response_model=BackupRead)
+@router.post(
+    "/incidents/{incident_id}/backups/{backup_id}/{action}", response_model=BackupRead, responses=errors(409)
+)
 def switch_backup(
     incident_id: int,
     backup_id: str,

@@ -25,9 +25,10 @@ from eventguard.comms.schemas import (
 )
 from eventguard.deps import ClockDep, DbSession
 from eventguard.events import service as events
+from eventguard.openapi import errors
 from eventguard.plans import service as plans
 
-router = APIRouter(prefix="/api/v1/events/{slug}/status", tags=["comms"])
+router = APIRouter(prefix="/api/v1/events/{slug}/status", tags=["comms"], responses=errors(404))
 Commander = Annotated[Principal, Depends(require_role(Role.commander))]
 Admin = Annotated[Principal, Depends(require_role(Role.admin))]
 

@@ -18,6 +18,7 @@ from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import EventGuardError, InvalidInput
 from eventguard.events import service as events
 from eventguard.i18n import Message, from_accept_language, normalize_language, t
+from eventguard.openapi import errors
 from eventguard.plans import service as plans
 
 router = APIRouter(tags=["status page"])
@@ -41,7 +42,7 @@ async def _serve(request: Request, slug: str, kind: Kind) -> Response:
     return answer(request.headers, doc, head=request.method == "HEAD")
 
 
-@router.get("/status/{slug}.json")
+@router.get("/status/{slug}.json", responses=errors(404))
 @router.head("/status/{slug}.json", include_in_schema=False)
 async def status_json(slug: str, request: Request) -> Response:
     """The page in the shape of Statuspage's ``summary.json``: page, status (indicator), components,
@@ -49,14 +50,14 @@ async def status_json(slug: str, request: Request) -> Response:
     return await _serve(request, slug, "json")
 
 
-@router.get("/status/{slug}/feed.atom")
+@router.get("/status/{slug}/feed.atom", responses=errors(404))
 @router.head("/status/{slug}/feed.atom", include_in_schema=False)
 async def status_feed(slug: str, request: Request) -> Response:
     """Atom feed of the published updates of the last 90 days."""
     return await _serve(request, slug, "atom")
 
 
-@router.get("/status/{slug}", response_class=HTMLResponse)
+@router.get("/status/{slug}", response_class=HTMLResponse, responses=errors(404))
 @router.head("/status/{slug}", include_in_schema=False)
 async def status_page(slug: str, request: Request) -> Response:
     """The public status page: overall state, backup plans in use, incidents with their public
@@ -87,7 +88,8 @@ def _page(
         action=action,
         button=t(button, lang) if button else "",
     )
-    return HTMLResponse(body, status_code=status_code, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store", "Content-Security-Policy": render.PAGE_POLICY}
+    return HTMLResponse(body, status_code=status_code, headers=headers)
 
 
 @router.post("/status/{slug}/subscribe", response_class=HTMLResponse)
@@ -124,7 +126,9 @@ def subscribe_form(
     return _page(request, db, slug, "Check your mailbox", text)
 
 
-@router.post("/status/{slug}/subscribers", response_model=SubscribedRead, status_code=202)
+@router.post(
+    "/status/{slug}/subscribers", response_model=SubscribedRead, status_code=202, responses=errors(404, 409)
+)
 def subscribe(
     slug: str,
     body: SubscribeIn,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from eventguard import security
 from eventguard.comms import feed, labels
 from eventguard.comms.view import ComponentView, IncidentView, MaintenanceView, PageView, UpdateView
 from eventguard.i18n import t
@@ -37,6 +38,19 @@ _TEMPLATES = Environment(
 CACHE_CONTROL = "public, max-age=10"
 
 
+def _page_policy() -> str:
+    """The public pages' policy: nothing but their one inline style sheet (by hash) and same-origin
+    form posts (subscribe, confirm, unsubscribe)."""
+    styles = security.inline_hashes(_TEMPLATES.get_template("status.css.html").render(), "style")
+    return (
+        f"default-src 'none'; style-src {' '.join(styles)}; img-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+PAGE_POLICY = _page_policy()
+
+
 @dataclass(frozen=True)
 class Document:
     """One rendered document, ready to be answered (or written to a file) as it is."""
@@ -46,7 +60,7 @@ class Document:
     etag: str  # strong: the bytes' hash
     last_modified: datetime
     language: str
-    headers: tuple[tuple[bytes, bytes], ...] = ()  # validators and caching, as sent with 200 and 304
+    headers: tuple[tuple[bytes, bytes], ...] = ()  # validators, caching, security: sent with 200 and 304
 
     @cached_property
     def full_headers(self) -> list[tuple[bytes, bytes]]:
@@ -103,13 +117,19 @@ def document(
         "vary": "Accept-Language",
         "content-language": lang,
     }
+    # The fast paths answer these documents without the app's middleware: they carry its headers.
+    policy = PAGE_POLICY if kind == "html" else security.DEFAULT_POLICY
+    secure = security.header_list(policy, https=security.is_https(base_url))
     return Document(
         body=body,
         media_type=MEDIA_TYPES[kind],
         etag=etag,
         last_modified=view.updated_at,
         language=lang,
-        headers=tuple((name.encode(), value.encode("latin-1")) for name, value in headers.items()),
+        headers=(
+            *((name.encode(), value.encode("latin-1")) for name, value in headers.items()),
+            *secure,
+        ),
     )
 
 

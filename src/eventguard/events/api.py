@@ -11,6 +11,7 @@ from eventguard.deps import ClockDep, DbSession
 from eventguard.events import service
 from eventguard.events.models import Event
 from eventguard.events.schemas import EventRead, PhaseRead
+from eventguard.openapi import errors
 from eventguard.plans import service as plans
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
@@ -39,7 +40,7 @@ def list_events(_viewer: CurrentPrincipal, db: DbSession, clock: ClockDep) -> li
     return [_read(db, event, clock) for event in service.list_events(db=db)]
 
 
-@router.get("/{slug}", response_model=EventRead)
+@router.get("/{slug}", response_model=EventRead, responses=errors(404))
 def get_event(slug: str, _viewer: CurrentPrincipal, db: DbSession, clock: ClockDep) -> EventRead:
     """One event, its phases and the plan version in force."""
     return _read(db, service.get_by_slug(db=db, slug=slug), clock)

@@ -33,9 +33,10 @@ from eventguard.incidents.schemas import (
     TaskRead,
     TimelineRead,
 )
+from eventguard.openapi import errors
 from eventguard.plans import service as plans
 
-router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=errors(404))
 Responder = Annotated[Principal, Depends(require_role(Role.responder))]
 Commander = Annotated[Principal, Depends(require_role(Role.commander))]
 
@@ -113,7 +114,7 @@ def get_incident(incident_id: int, _viewer: CurrentPrincipal, db: DbSession) -> 
     return _detail(db, service.get(db=db, incident_id=incident_id))
 
 
-@router.post("/{incident_id}/acknowledge", response_model=IncidentDetail)
+@router.post("/{incident_id}/acknowledge", response_model=IncidentDetail, responses=errors(409))
 def acknowledge(incident_id: int, principal: Responder, db: DbSession, clock: ClockDep) -> IncidentDetail:
     """Acknowledge: someone is on it (stops escalation)."""
     incident = service.get(db=db, incident_id=incident_id, for_update=True)
@@ -121,7 +122,7 @@ def acknowledge(incident_id: int, principal: Responder, db: DbSession, clock: Cl
     return _commit_detail(db, incident)
 
 
-@router.post("/{incident_id}/resolve", response_model=IncidentDetail)
+@router.post("/{incident_id}/resolve", response_model=IncidentDetail, responses=errors(409))
 def resolve(
     incident_id: int, principal: Responder, db: DbSession, clock: ClockDep, body: Resolve | None = None
 ) -> IncidentDetail:
@@ -133,7 +134,7 @@ def resolve(
     return _commit_detail(db, incident)
 
 
-@router.post("/{incident_id}/status", response_model=IncidentDetail)
+@router.post("/{incident_id}/status", response_model=IncidentDetail, responses=errors(409))
 def change_status(
     incident_id: int, body: StatusChange, principal: Responder, db: DbSession, clock: ClockDep
 ) -> IncidentDetail:
@@ -145,7 +146,7 @@ def change_status(
     return _commit_detail(db, incident)
 
 
-@router.post("/{incident_id}/level", response_model=IncidentDetail)
+@router.post("/{incident_id}/level", response_model=IncidentDetail, responses=errors(409))
 def relevel(
     incident_id: int, body: Relevel, principal: Responder, db: DbSession, clock: ClockDep
 ) -> IncidentDetail:
@@ -225,7 +226,7 @@ def list_tasks(incident_id: int, _viewer: CurrentPrincipal, db: DbSession) -> li
     return [TaskRead.model_validate(t) for t in runbook.list_tasks(db=db, incident_id=incident_id)]
 
 
-@router.post("/{incident_id}/tasks/{task_id}/{action}", response_model=TaskRead)
+@router.post("/{incident_id}/tasks/{task_id}/{action}", response_model=TaskRead, responses=errors(409))
 def change_task(
     incident_id: int,
     task_id: int,
@@ -250,7 +251,7 @@ def change_task(
     return TaskRead.model_validate(task)
 
 
-@router.post("/{incident_id}/merge", response_model=IncidentDetail)
+@router.post("/{incident_id}/merge", response_model=IncidentDetail, responses=errors(409))
 def merge(
     incident_id: int, body: MergeIn, principal: Commander, db: DbSession, clock: ClockDep
 ) -> IncidentDetail:

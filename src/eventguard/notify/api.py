@@ -16,8 +16,9 @@ from eventguard.notify import channel_admin
 from eventguard.notify.models import Delivery
 from eventguard.notify.planner import sla_rows
 from eventguard.notify.schemas import ChannelRead, DeliveryRead, IncidentNotifications, SlaRead
+from eventguard.openapi import errors
 
-router = APIRouter(prefix="/api/v1", tags=["notifications"])
+router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=errors(404))
 Commander = Annotated[Principal, Depends(require_role(Role.commander))]
 
 

@@ -29,10 +29,11 @@ from eventguard.oncall.schemas import (
     ShiftRead,
     TeamOnCallRead,
 )
+from eventguard.openapi import errors
 from eventguard.plans import service as plans
 from eventguard.plans.schemas import PlanSpec, Schedule
 
-router = APIRouter(tags=["oncall"])
+router = APIRouter(tags=["oncall"], responses=errors(404))
 Responder = Annotated[Principal, Depends(require_role(Role.responder))]
 MAX_WINDOW = timedelta(days=93)
 DEFAULT_WINDOW = timedelta(days=7)

@@ -12,9 +12,11 @@ from pydantic import BaseModel, Field, ValidationError
 from eventguard.app import request_language
 from eventguard.auth.deps import CurrentPrincipal, Principal, require_role
 from eventguard.auth.models import Role
+from eventguard.bodylimit import body_limit
 from eventguard.deps import ClockDep, DbSession
-from eventguard.errors import InvalidInput, PayloadTooLarge
+from eventguard.errors import InvalidInput
 from eventguard.i18n import Message
+from eventguard.openapi import errors
 from eventguard.plans import service
 from eventguard.plans.models import PlanVersion
 
@@ -91,9 +93,7 @@ _BODY_DOC: dict[str, Any] = {
 
 async def plan_submission(request: Request) -> PlanSubmission:
     """The plan in the body: YAML text (``?filename=``, ``?comment=``) or JSON ``{"source": …}``."""
-    raw = await request.body()
-    if len(raw) > MAX_PLAN_BYTES:
-        raise PayloadTooLarge(Message("The plan is larger than {limit} bytes.", {"limit": MAX_PLAN_BYTES}))
+    raw = await request.body()  # at most MAX_PLAN_BYTES: the routes' body_limit
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "application/json":
         try:
@@ -131,6 +131,7 @@ def _read(version: PlanVersion, slug: str) -> PlanVersionRead:
 
 
 @router.post("/plans/validate", openapi_extra=_BODY_DOC)
+@body_limit(MAX_PLAN_BYTES)
 def validate_plan(_principal: Viewer, submission: Submission, request: Request) -> ValidationReport:
     """Check a plan without storing it. Problems are the answer here (200), each with its line and column."""
     language = request_language(request)
@@ -142,7 +143,8 @@ def validate_plan(_principal: Viewer, submission: Submission, request: Request) 
     )
 
 
-@router.post("/plans", status_code=201, openapi_extra=_BODY_DOC)
+@router.post("/plans", status_code=201, openapi_extra=_BODY_DOC, responses=errors(409))
+@body_limit(MAX_PLAN_BYTES)
 def apply_plan(
     principal: Commander, submission: Submission, request: Request, db: DbSession, clock: ClockDep
 ) -> PlanVersionRead:
@@ -165,20 +167,20 @@ def _slug_of(version: PlanVersion) -> str:
     return str(version.spec["event"]["slug"])
 
 
-@router.get("/events/{slug}/plan")
+@router.get("/events/{slug}/plan", responses=errors(404))
 def get_plan(slug: str, db: DbSession, _principal: Viewer) -> ActivePlan:
     """The plan in force for the event (its newest version), normalised."""
     version = service.get_version(db=db, slug=slug)
     return ActivePlan(event=slug, version=version.number, checksum=version.checksum, spec=version.spec)
 
 
-@router.get("/events/{slug}/plan/versions")
+@router.get("/events/{slug}/plan/versions", responses=errors(404))
 def list_plan_versions(slug: str, db: DbSession, _principal: Viewer) -> list[PlanVersionRead]:
     """Every version of the event's plan, newest first."""
     return [_read(version, slug) for version in service.list_versions(db=db, slug=slug)]
 
 
-@router.get("/events/{slug}/plan/versions/{number}")
+@router.get("/events/{slug}/plan/versions/{number}", responses=errors(404))
 def get_plan_version(slug: str, number: int, db: DbSession, _principal: Viewer) -> PlanVersionDetail:
     """One version with its normalised plan."""
     version = service.get_version(db=db, slug=slug, number=number)
@@ -199,7 +201,7 @@ def export_plan_version(slug: str, number: int, db: DbSession, _principal: Viewe
     )
 
 
-@router.get("/events/{slug}/plan/diff")
+@router.get("/events/{slug}/plan/diff", responses=errors(404))
 def diff_plan_versions(
     slug: str,
     db: DbSession,

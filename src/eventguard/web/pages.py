@@ -52,13 +52,21 @@ def translator(lang: str) -> Callable[..., str]:
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """A console page. A signed-in page (one with a ``user``) always has a form token: its sign-out
+    form posts it (the page's own, when it made one for its forms)."""
     lang = page_language(request)
     translate = translator(lang)
+    token = None
+    if context.get("user") is not None and "csrf" not in context:
+        token = csrf.FormToken(request, request.app.state.settings)
+        context = {**context, "csrf": token.value}
     response = templates.TemplateResponse(
         request, name, {"lang": lang, "t": translate, **context}, status_code=status_code
     )
     if "lang" in request.query_params:  # remember the reader's choice
         response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    if token is not None:
+        token.bind(response)
     return response
 
 
@@ -105,7 +113,10 @@ def login_submit(
         db.commit()  # a failed attempt counts towards the lock-out
         token = csrf.FormToken(request, settings)
         context = {"error": exc.render(request_language(request)), "csrf": token.value, "username": username}
-        return token.bind(render(request, "login.html", context, exc.status_code))
+        page = token.bind(render(request, "login.html", context, exc.status_code))
+        if exc.retry_after is not None:  # locked out: when to try again
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     db.commit()
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
@@ -120,8 +131,15 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout(request: Request, db: DbSession, clock: ClockDep) -> Response:
-    """End the console session."""
+def logout(
+    request: Request, db: DbSession, clock: ClockDep, settings: SettingsDep, csrf_token: str = Form("")
+) -> Response:
+    """End the console session (the form's token checked: another site may not sign anyone out)."""
+    try:
+        csrf.verify(request, csrf_token, settings)
+    except EventGuardError as exc:
+        context = {"message": exc.render(page_language(request)), "status": exc.status_code}
+        return render(request, "error.html", context, exc.status_code)
     principal = principal_from_cookie(request, db, clock)
     if principal is not None:
         auth.logout(db=db, principal=principal, clock=clock)

@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 
 from eventguard.auth.deps import Principal
 from eventguard.auth.models import Role
+from eventguard.bodylimit import body_limit
 from eventguard.config import Settings
 from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import EventGuardError, InvalidInput
 from eventguard.events import service as events
 from eventguard.i18n import Message, t
 from eventguard.plans import service as plans
+from eventguard.plans.api import MAX_PLAN_BYTES
 from eventguard.plans.diff import PlanDiff
 from eventguard.plans.schemas import PersonTarget, PlanSpec, TeamTarget
 from eventguard.web import csrf
@@ -25,7 +27,8 @@ from eventguard.web.pages import page_language, render
 
 router = APIRouter(include_in_schema=False)
 
-MAX_PLAN_BYTES = 1_000_000
+# A plan file is as large as the API takes one; the form may carry a pasted plan beside the file.
+UPLOAD_BODY_LIMIT = 2 * MAX_PLAN_BYTES + 64 * 1024
 
 
 def target_label(target: object, spec: PlanSpec, lang: str) -> str:
@@ -107,6 +110,7 @@ def _uploaded_text(plan_file: UploadFile | None, source: str) -> str:
 
 
 @router.post("/events/{slug}/plan", response_class=HTMLResponse)
+@body_limit(UPLOAD_BODY_LIMIT)
 def plan_upload(
     request: Request,
     slug: str,
