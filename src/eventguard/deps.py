@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 from eventguard.clock import Clock
 from eventguard.config import Settings
 from eventguard.db import Database
+from eventguard.logs import get_logger
+
+log = get_logger("eventguard.http")
 
 
 def get_database(request: Request) -> Database:
@@ -24,9 +27,36 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def get_db(request: Request) -> Iterator[Session]:
     """A session per request (a write session for anything but GET/HEAD/OPTIONS).
 
-    Routes commit explicitly, before answering; whatever is left uncommitted is rolled back."""
-    with get_database(request).session(write=request.method not in READ_METHODS) as session:
-        yield session
+    Routes commit explicitly, before answering; whatever is left uncommitted is rolled back. Work
+    registered with ``after_request`` runs once the session is closed and (unless the route failed)
+    the answer sent."""
+    try:
+        with get_database(request).session(write=request.method not in READ_METHODS) as session:
+            yield session
+    finally:
+        _run_after_request(request)
+
+
+_AFTER_REQUEST = "eventguard_after_request"
+
+
+def after_request(request: Request, work: Callable[[], None]) -> None:
+    """Run ``work`` after the request's session (``DbSession``) is closed, once per request: for
+    bookkeeping that must not write in the request's own, perhaps read-only, transaction. Its
+    failure is logged, never answered."""
+    pending: list[Callable[[], None]] = request.scope.setdefault(_AFTER_REQUEST, [])
+    if work not in pending:
+        pending.append(work)
+
+
+def _run_after_request(request: Request) -> None:
+    for work in request.scope.pop(_AFTER_REQUEST, ()):
+        try:
+            work()
+        except Exception as exc:
+            log.warning(
+                "after_request_failed", work=getattr(work, "__qualname__", repr(work)), error=repr(exc)
+            )
 
 
 def get_clock(request: Request) -> Clock:

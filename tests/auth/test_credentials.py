@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from eventguard.audit.models import AuditEntry
 from eventguard.audit.service import Actor
-from eventguard.auth import service, tokens
+from eventguard.auth import service, tokens, usage
 from eventguard.auth.models import ApiToken, Role
 from eventguard.clock import FrozenClock
+from eventguard.db import Database
 from eventguard.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from tests.auth.factories import make_user
 
@@ -143,17 +144,26 @@ def test_an_expiry_in_the_past_is_refused(db: Session, clock: FrozenClock) -> No
     assert caught.value.code == "expiry_in_past"
 
 
-def test_last_used_is_written_at_most_once_a_minute(db: Session, clock: FrozenClock) -> None:
+def test_last_used_is_written_at_most_once_a_minute(
+    database: Database, db: Session, clock: FrozenClock
+) -> None:
     token, secret = _create(db, clock)
+    uses = usage.TokenUses(database)
+
+    def use() -> object:
+        with database.session() as request:  # as a GET: a read session, left with nothing to write
+            service.authenticate_token(db=request, secret=secret, clock=clock, request_id=None, uses=uses)
+            assert not request.dirty and not request.new
+        uses.flush()
+        with database.session() as reader:
+            return reader.get_one(ApiToken, token.id).last_used_at
+
     start = clock.now()
-    service.authenticate_token(db=db, secret=secret, clock=clock, request_id=None)
-    assert token.last_used_at == start
+    assert use() == start
     clock.advance(timedelta(seconds=59))
-    service.authenticate_token(db=db, secret=secret, clock=clock, request_id=None)
-    assert token.last_used_at == start
+    assert use() == start
     clock.advance(timedelta(seconds=1))
-    service.authenticate_token(db=db, secret=secret, clock=clock, request_id=None)
-    assert token.last_used_at == clock.now()
+    assert use() == clock.now()
 
 
 def test_a_disabled_users_tokens_stop_working(db: Session, clock: FrozenClock) -> None:

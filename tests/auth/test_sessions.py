@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from eventguard.audit.models import AuditEntry
 from eventguard.audit.service import Actor
-from eventguard.auth import passwords, service, sessions, tokens
+from eventguard.auth import passwords, service, sessions, tokens, usage
 from eventguard.auth.models import Role
 from eventguard.auth.service import LoginLocked
 from eventguard.clock import FrozenClock
+from eventguard.db import Database
 from eventguard.errors import EventGuardError, Unauthorized
 from tests.auth.factories import PASSWORD, apply_example_plan, code_at, enrol, make_user, wrong_code
 
@@ -153,27 +154,38 @@ def test_a_login_upgrades_an_outdated_hash(
     assert not passwords.needs_rehash(user.password_hash)
 
 
-def test_a_session_slides_its_expiry_while_used(db: Session, clock: FrozenClock) -> None:
+def _use(database: Database, uses: usage.TokenUses, secret: str, clock: FrozenClock) -> None:
+    """One request with the session: authenticated in a read session, its use written after."""
+    with database.session() as request:
+        service.authenticate_token(db=request, secret=secret, clock=clock, request_id=None, uses=uses)
+    uses.flush()
+
+
+def test_a_session_slides_its_expiry_while_used(database: Database, db: Session, clock: FrozenClock) -> None:
     make_user(db, clock, "alice")
     secret = _login(db, clock)
+    uses = usage.TokenUses(database)
     for _ in range(3):
         clock.advance(tokens.SESSION_IDLE_TIMEOUT - timedelta(minutes=1))
-        service.authenticate_token(db=db, secret=secret, clock=clock, request_id=None)
+        _use(database, uses, secret, clock)
     clock.advance(tokens.SESSION_IDLE_TIMEOUT)
     with pytest.raises(Unauthorized) as caught:
-        service.authenticate_token(db=db, secret=secret, clock=clock, request_id=None)
+        _use(database, uses, secret, clock)
     assert caught.value.code == "token_expired"
 
 
-def test_a_session_ends_after_its_maximum_age_however_used(db: Session, clock: FrozenClock) -> None:
+def test_a_session_ends_after_its_maximum_age_however_used(
+    database: Database, db: Session, clock: FrozenClock
+) -> None:
     make_user(db, clock, "alice")
     secret = _login(db, clock)
+    uses = usage.TokenUses(database)
     hours = 0
     while hours < 24 * 30:
         clock.advance(timedelta(hours=6))
         hours += 6
         try:
-            service.authenticate_token(db=db, secret=secret, clock=clock, request_id=None)
+            _use(database, uses, secret, clock)
         except Unauthorized:
             break
     assert timedelta(hours=hours) == tokens.SESSION_MAX_AGE

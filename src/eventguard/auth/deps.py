@@ -19,10 +19,12 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from eventguard.audit.service import Actor
 from eventguard.auth.models import Role, TokenKind, User
-from eventguard.deps import ClockDep, DbSession, SettingsDep
+from eventguard.clock import Clock
+from eventguard.deps import ClockDep, DbSession, SettingsDep, after_request, get_database
 from eventguard.errors import Forbidden, Unauthorized
 from eventguard.i18n import Message
 from eventguard.logs import request_id_var
@@ -72,22 +74,32 @@ def _refuse_cross_origin_cookie_writes(request: Request, base_url: str) -> None:
         )
 
 
+def authenticate(request: Request, db: Session, clock: Clock, secret: str) -> Principal:
+    """The Principal of ``secret`` (``auth.service.authenticate_token``). Only reads: the token's
+    use (when one is due) is written after the request, by this process's ``usage.TokenUses`` of
+    the app's database. The request must have a ``DbSession`` (which runs ``after_request``)."""
+    from eventguard.auth import service, usage
+
+    uses = usage.for_database(get_database(request))
+    principal = service.authenticate_token(
+        db=db, secret=secret, clock=clock, request_id=request_id_var.get(), uses=uses
+    )
+    if principal.token_id is not None and uses.latest(principal.token_id) is not None:
+        after_request(request, uses.flush)  # written once the request is answered
+    return principal
+
+
 def get_enrolling_principal(
     request: Request, db: DbSession, clock: ClockDep, settings: SettingsDep
 ) -> Principal:
     """Authenticate the request, letting through sessions limited to two-factor enrolment."""
-    from eventguard.auth import service
-
     presented = _credentials(request)
     if presented is None:
         raise Unauthorized(Message("Authentication required."), code="unauthenticated")
     secret, from_cookie = presented
     if from_cookie:
         _refuse_cross_origin_cookie_writes(request, settings.base_url)
-    principal = service.authenticate_token(db=db, secret=secret, clock=clock, request_id=request_id_var.get())
-    # Keeps the (at most once a minute) last-used stamp even when the route itself only reads.
-    db.commit()
-    return principal
+    return authenticate(request, db, clock, secret)
 
 
 EnrollingPrincipal = Annotated[Principal, Depends(get_enrolling_principal)]

@@ -11,11 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from eventguard.audit.service import Actor, record
-from eventguard.auth import credentials, passwords, tokens
+from eventguard.auth import credentials, passwords, tokens, usage
 from eventguard.auth.accounts import get_user_by_username, normalize_username
 from eventguard.auth.deps import Principal
 from eventguard.auth.models import ApiToken, LoginThrottle, TokenKind, User
 from eventguard.auth.two_factor import check_code
+from eventguard.auth.usage import TokenUses
 from eventguard.clock import Clock
 from eventguard.errors import EventGuardError, Unauthorized
 from eventguard.i18n import Message
@@ -232,27 +233,28 @@ def find_token(*, db: Session, secret: str) -> ApiToken | None:
     return next((token for token in candidates if tokens.hash_matches(token.token_hash, secret)), None)
 
 
-def _touch(token: ApiToken, now: datetime) -> None:
-    # Written at most once per TOUCH_INTERVAL: a database write on every request would cost more
-    # than the stamp is worth. A session's idle expiry slides along with it, up to SESSION_MAX_AGE.
-    if token.last_used_at is not None and now - token.last_used_at < tokens.TOUCH_INTERVAL:
-        return
-    token.last_used_at = now
-    if token.kind == TokenKind.session:
-        token.expires_at = min(now + tokens.SESSION_IDLE_TIMEOUT, token.created_at + tokens.SESSION_MAX_AGE)
-
-
-def authenticate_token(*, db: Session, secret: str, clock: Clock, request_id: str | None) -> Principal:
+def authenticate_token(
+    *, db: Session, secret: str, clock: Clock, request_id: str | None, uses: TokenUses | None = None
+) -> Principal:
     """The Principal a bearer secret stands for; 401 ``invalid_token`` if it is unknown or revoked
-    or its user is disabled, ``token_expired`` once expired."""
+    or its user is disabled, ``token_expired`` once expired.
+
+    Only reads. The use is noted in ``uses`` (at most once per ``TOUCH_INTERVAL`` per token), which
+    writes the last-used stamp and a session's slid expiry off the request (auth/usage.py); its
+    noted uses count here already. Without ``uses`` nothing is recorded."""
     now = clock.now()
     token = find_token(db=db, secret=secret)
     user = None if token is None or token.revoked_at is not None else db.get(User, token.user_id)
     if token is None or user is None or not user.is_active:
         raise Unauthorized(Message("The token is not valid."), code="invalid_token")
-    if token.expires_at is not None and token.expires_at <= now:
+    latest = uses.latest(token.id) if uses is not None else None
+    expires_at = usage.effective_expiry(token, latest)
+    if expires_at is not None and expires_at <= now:
         raise Unauthorized(Message("The token has expired."), code="token_expired")
-    _touch(token, now)
+    if uses is not None:
+        use = usage.due_use(token, now, latest)
+        if use is not None:
+            uses.note(use)
     is_session = token.kind == TokenKind.session
     actor_name = user.username if is_session else f"{user.username}/{token.name}"[:120]
     return Principal(

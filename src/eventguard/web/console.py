@@ -6,15 +6,21 @@ from datetime import datetime, timedelta
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from eventguard.auth import service as auth
 from eventguard.auth.deps import Principal
-from eventguard.auth.models import Role
+from eventguard.auth.models import Role, User
 from eventguard.clock import Clock
+from eventguard.db.writelock import WriteTurnTimeout
+from eventguard.deps import get_database
 from eventguard.errors import EventGuardError, Forbidden
 from eventguard.i18n import Message, normalize_language, t
+from eventguard.logs import get_logger
 from eventguard.web.pages import principal_from_cookie, render
+
+log = get_logger("eventguard.web")
 
 
 def signed_in(request: Request, db: Session, clock: Clock) -> Principal | Response:
@@ -28,20 +34,27 @@ def signed_in(request: Request, db: Session, clock: Clock) -> Principal | Respon
     if principal.totp_enrolment_only:
         return RedirectResponse("/account/two-factor", status_code=303)
     picked = request.query_params.get("lang")
-    if picked and normalize_language(picked) != principal.user.language:
-        try:
-            auth.update_user(
-                db=db,
-                user=principal.user,
-                actor=principal.actor,
-                clock=clock,
-                language=normalize_language(picked),
-            )
-            db.commit()
-        except EventGuardError:
-            db.rollback()
-    request.state.user_language = principal.user.language
+    language = principal.user.language
+    if picked and normalize_language(picked) != language:
+        language = _store_language(request, principal, normalize_language(picked), clock)
+    request.state.user_language = language
     return principal
+
+
+def _store_language(request: Request, principal: Principal, language: str, clock: Clock) -> str:
+    """Store the picked language as the user's, in a write transaction of its own: the page's own
+    session only reads (on SQLite a read that starts writing is refused while others write). The
+    language in force afterwards; the old one when it could not be stored (the cookie still keeps
+    the reader's choice)."""
+    try:
+        with get_database(request).session(write=True) as db:
+            user = db.get_one(User, principal.user.id)
+            auth.update_user(db=db, user=user, actor=principal.actor, clock=clock, language=language)
+            db.commit()
+    except (EventGuardError, SQLAlchemyError, WriteTurnTimeout) as exc:
+        log.warning("language_not_stored", user_id=principal.user.id, error=repr(exc))
+        return principal.user.language
+    return language
 
 
 def parse_id(value: str) -> int:

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from eventguard.app import LANGUAGE_COOKIE, request_language
 from eventguard.auth import service as auth
-from eventguard.auth.deps import SESSION_COOKIE, Principal
+from eventguard.auth.deps import SESSION_COOKIE, Principal, authenticate
 from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import EventGuardError
 from eventguard.i18n import t
@@ -75,7 +75,7 @@ def principal_from_cookie(request: Request, db: DbSession, clock: ClockDep) -> P
     if not secret:
         return None
     try:
-        return auth.authenticate_token(db=db, secret=secret, clock=clock, request_id=request_id_var.get())
+        return authenticate(request, db, clock, secret)  # only reads (auth/usage.py)
     except EventGuardError:
         return None
 

@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from eventguard.app import request_language
 from eventguard.auth import service as auth
-from eventguard.deps import ClockDep, DbSession, SettingsDep
+from eventguard.auth.models import User
+from eventguard.deps import ClockDep, DbSession, SettingsDep, get_database
 from eventguard.errors import EventGuardError
 from eventguard.web import csrf
 from eventguard.web.pages import principal_from_cookie, render
@@ -37,9 +38,13 @@ def enrol_page(request: Request, db: DbSession, clock: ClockDep, settings: Setti
         return RedirectResponse("/login", status_code=303)
     if principal.user.totp_enabled:
         return RedirectResponse("/", status_code=303)
-    enrolment = auth.totp_begin_enrolment(db=db, user=principal.user, actor=principal.actor, clock=clock)
-    db.commit()
-    return _page(request, settings, auth.totp_qr_png(user=principal.user), enrolment.secret, None)
+    # A write of its own: the GET's session only reads (on SQLite a read that starts writing is
+    # refused while others write).
+    with get_database(request).session(write=True) as writer:
+        user = writer.get_one(User, principal.user.id)
+        enrolment = auth.totp_begin_enrolment(db=writer, user=user, actor=principal.actor, clock=clock)
+        writer.commit()
+    return _page(request, settings, auth.totp_qr_png(user=user), enrolment.secret, None)
 
 
 @router.post("/account/two-factor", response_class=HTMLResponse)
