@@ -149,7 +149,10 @@ def apply_plan(
     principal: Commander, submission: Submission, request: Request, db: DbSession, clock: ClockDep
 ) -> PlanVersionRead:
     """Store a plan as its event's newest version (commander or above). 422 with every error if invalid;
-    a plan equal to the newest version creates nothing and answers with that version."""
+    a plan equal to the newest version creates nothing and answers with that version.
+
+    A plan that changes the security policy (``security``; an event's first plan sets it) needs an
+    admin: 403 ``security_policy_admin_only`` naming the fields otherwise, and nothing is applied."""
     version = service.apply_plan(
         db=db,
         source=submission.source,
@@ -158,6 +161,7 @@ def apply_plan(
         clock=clock,
         comment=submission.comment,
         language=request_language(request),
+        role=principal.role,
     )
     db.commit()
     return _read(version, _slug_of(version))

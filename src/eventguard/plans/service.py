@@ -17,15 +17,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from eventguard.audit.service import Actor, record
+from eventguard.auth.models import Role
 from eventguard.clock import Clock
 from eventguard.errors import Conflict, NotFound
 from eventguard.events import service as events
 from eventguard.i18n import Message
 from eventguard.plans import diff as plan_diff
-from eventguard.plans import export, validate
+from eventguard.plans import export, security, validate
 from eventguard.plans.issues import PlanInvalid, ValidationResult
 from eventguard.plans.models import PlanVersion
-from eventguard.plans.schemas import PlanSpec
+from eventguard.plans.schemas import PlanSpec, Security
 from eventguard.plans.types import PhaseName
 
 _CACHE_SIZE = 64
@@ -48,22 +49,31 @@ def apply_plan(
     clock: Clock,
     comment: str | None = None,
     language: str | None = "en",
+    role: Role | None = None,
 ) -> PlanVersion:
     """Store ``source`` as the event's newest plan version (creating or updating the event).
 
     Raises ``PlanInvalid`` (422, every error in ``details``) if it does not validate. Applying a plan
     that means the same as the newest version changes nothing and returns that version.
+
+    ``role`` is the caller's effective role (a user's or token's; None for the command line and the
+    system). A plan that changes the security policy (``plans.security``) is refused with 403
+    ``security_policy_admin_only`` below admin, before anything is stored; an admin's change is
+    audited (``plan.security_change``, before and after).
     """
     result = validate.validate_source(source=source, filename=filename)
     if result.spec is None:
         raise PlanInvalid(result, language)
     spec = result.spec
+    existing = events.find_by_slug(db=db, slug=spec.event.slug)
+    newest = _newest(db=db, event_id=existing.id) if existing is not None else None
+    before_security = spec_of(newest).security if newest is not None else Security()
+    changed = security.check_change(actor=actor, role=role, before=before_security, after=spec.security)
     event = events.upsert(
         db=db, slug=spec.event.slug, name=spec.event.name.zh_cn, timezone=spec.event.timezone, clock=clock
     )
     document = export.normalized(spec)
     digest = export.digest(document)
-    newest = _newest(db=db, event_id=event.id)
     if newest is not None and newest.checksum == digest:
         return newest
     version = PlanVersion(
@@ -88,6 +98,17 @@ def apply_plan(
         after={"version": version.number, "checksum": digest, "comment": comment},
         clock=clock,
     )
+    if changed:
+        record(
+            db=db,
+            actor=actor,
+            action="plan.security_change",
+            target_type="event",
+            target_id=spec.event.slug,
+            before={"version": newest.number if newest else None, **security.policy(before_security)},
+            after={"version": version.number, "fields": changed, **security.policy(spec.security)},
+            clock=clock,
+        )
     return version
 
 

@@ -56,8 +56,10 @@ def plan_page(
     slug: str,
     errors: list[str] | None = None,
     source: str = "",
+    error_status: int = 422,
 ) -> Response:
-    """The plan page, or the 404 page for an unknown event; ``errors`` from a refused upload."""
+    """The plan page, or the 404 page for an unknown event; ``errors`` from a refused upload
+    (answered with ``error_status``)."""
     lang = page_language(request)
     try:
         event = events.get_by_slug(db=db, slug=slug)
@@ -83,7 +85,7 @@ def plan_page(
         "errors": errors or [],
         "source": source,
     }
-    return token.bind(render(request, "plan.html", context, 422 if errors else 200))
+    return token.bind(render(request, "plan.html", context, error_status if errors else 200))
 
 
 @router.get("/events/{slug}/plan", response_class=HTMLResponse)
@@ -147,14 +149,19 @@ def plan_upload(
         return plan_page(
             request, db, settings, principal, slug, [i.format(lang) for i in result.errors], text
         )
-    plans.apply_plan(
-        db=db,
-        source=text,
-        filename="console",
-        actor=principal.actor,
-        clock=clock,
-        comment=comment or None,
-        language=lang,
-    )
+    try:
+        plans.apply_plan(
+            db=db,
+            source=text,
+            filename="console",
+            actor=principal.actor,
+            clock=clock,
+            comment=comment or None,
+            language=lang,
+            role=principal.role,
+        )
+    except EventGuardError as exc:  # e.g. a security change below admin: nothing was applied
+        db.rollback()
+        return plan_page(request, db, settings, principal, slug, [exc.render(lang)], text, exc.status_code)
     db.commit()
     return RedirectResponse(f"/events/{slug}/plan", status_code=303)
