@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from fastapi.testclient import TestClient
 
@@ -188,3 +189,88 @@ def test_it_shows_what_changed_between_two_versions(
 
 def test_reading_a_plan_needs_a_signed_in_caller(client: TestClient) -> None:
     assert client.get("/api/v1/events/cloud-summit-2026/plan").status_code == 401
+
+
+# --- Hostile plans: bounded, line-numbered, never a 500 -------------------------------------------
+
+LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+def test_a_viewer_s_billion_laughs_is_refused_quickly_with_its_line(
+    client: TestClient, auth_headers: AuthHeaders
+) -> None:
+    import time
+
+    assert len(LAUGHS.encode()) < 400
+    started = time.perf_counter()
+    response = client.post(
+        "/api/v1/plans/validate", content=LAUGHS.encode(), headers={**auth_headers("viewer"), **YAML}
+    )
+    assert time.perf_counter() - started < 3
+    assert response.status_code == 200
+    [error] = response.json()["errors"]
+    assert error["code"] == "alias_expansion_too_large" and error["line"] > 1
+
+
+def test_deep_yaml_is_a_line_numbered_error_on_validate_and_a_422_on_apply(
+    client: TestClient, auth_headers: AuthHeaders
+) -> None:
+    source = "event:\n  name: " + "[" * 900 + "]" * 900 + "\n"
+    response = client.post(
+        "/api/v1/plans/validate", content=source.encode(), headers={**auth_headers("viewer"), **YAML}
+    )
+    assert response.status_code == 200
+    [error] = response.json()["errors"]
+    assert (error["code"], error["line"]) == ("nesting_too_deep", 2)
+    applied = client.post(
+        "/api/v1/plans", content=source.encode(), headers={**auth_headers("commander"), **YAML}
+    )
+    assert applied.status_code == 422
+    assert applied.json()["error"]["code"] == "plan_invalid"
+    assert applied.json()["error"]["details"][0]["code"] == "nesting_too_deep"
+
+
+def test_deep_json_around_a_plan_is_a_422_envelope(client: TestClient, auth_headers: AuthHeaders) -> None:
+    body = '{"source": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = client.post(
+        "/api/v1/plans/validate",
+        content=body.encode(),
+        headers={**auth_headers("viewer"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_body"
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"filename": "plan\x00.yaml"}, "filename"),
+        ({"filename": "p" * 300}, "filename"),
+        ({"comment": "a\x07"}, "comment"),
+    ],
+)
+def test_a_bad_filename_or_comment_in_the_query_is_a_422_envelope(
+    client: TestClient, auth_headers: AuthHeaders, params: dict[str, str], parameter: str
+) -> None:
+    response = client.post(
+        "/api/v1/plans/validate", content=b"a: 1\n", params=params, headers={**auth_headers("viewer"), **YAML}
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert (error["code"], error["details"]) == ("invalid_query", {"parameter": parameter})
+    assert f"?{parameter}=" in error["message"]
+
+
+def test_a_control_character_in_a_json_plan_s_filename_is_refused(
+    client: TestClient, auth_headers: AuthHeaders
+) -> None:
+    response = client.post(
+        "/api/v1/plans/validate",
+        json={"source": "a: 1\n", "filename": "x\u0007.yaml"},
+        headers=auth_headers("viewer"),
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_body"

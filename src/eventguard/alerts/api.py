@@ -33,6 +33,7 @@ from eventguard.errors import (
 )
 from eventguard.events import service as events
 from eventguard.i18n import Message
+from eventguard.inputs import Id, SafeStr
 
 MAX_BODY = 16 * 1024 * 1024
 GRAFANA_TIMESTAMP_HEADER = "X-Grafana-Alerting-Signature-Timestamp"
@@ -171,9 +172,9 @@ async def pagerduty_enqueue(request: Request) -> JSONResponse:
 
 class IntegrationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=120)
-    kind: str = Field(description="alertmanager, grafana, pagerduty, generic, or a plugin's format.")
-    hmac_secret: str | None = Field(default=None, max_length=128, description="Grafana HMAC secret.")
+    name: SafeStr = Field(min_length=1, max_length=120)
+    kind: SafeStr = Field(description="alertmanager, grafana, pagerduty, generic, or a plugin's format.")
+    hmac_secret: SafeStr | None = Field(default=None, max_length=128, description="Grafana HMAC secret.")
 
 
 @router.post("/events/{slug}/integrations", status_code=201)
@@ -213,7 +214,7 @@ def list_integrations(slug: str, _viewer: CurrentPrincipal, db: DbSession) -> li
 
 @router.delete("/events/{slug}/integrations/{integration_id}")
 def revoke_integration(
-    slug: str, integration_id: int, principal: Commander, db: DbSession, clock: ClockDep
+    slug: str, integration_id: Id, principal: Commander, db: DbSession, clock: ClockDep
 ) -> dict[str, Any]:
     """Revoke an integration's token; its sender is refused from now on."""
     event = events.get_by_slug(db=db, slug=slug)

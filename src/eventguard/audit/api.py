@@ -11,6 +11,7 @@ from eventguard.audit.schemas import AuditEntryRead, AuditPage
 from eventguard.auth.deps import Principal, require_role
 from eventguard.auth.models import Role
 from eventguard.deps import DbSession
+from eventguard.inputs import Id, SafeStr
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -19,10 +20,10 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 def list_entries(
     _admin: Annotated[Principal, Depends(require_role(Role.admin))],
     db: DbSession,
-    action: Annotated[str | None, Query(max_length=80, description='e.g. "user.create"')] = None,
-    target_type: Annotated[str | None, Query(max_length=40)] = None,
-    target_id: Annotated[str | None, Query(max_length=80)] = None,
-    before_id: Annotated[int | None, Query(ge=1, description="Only entries older than this id.")] = None,
+    action: Annotated[SafeStr | None, Query(max_length=80, description='e.g. "user.create"')] = None,
+    target_type: Annotated[SafeStr | None, Query(max_length=40)] = None,
+    target_id: Annotated[SafeStr | None, Query(max_length=80)] = None,
+    before_id: Annotated[Id | None, Query(description="Only entries older than this id.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
     """Audit entries, newest first (admin). Filter by action and target; page with ``before_id``."""

@@ -36,6 +36,7 @@ from eventguard.auth.schemas import (
 from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import EventGuardError, Forbidden, InvalidInput, NotFound
 from eventguard.i18n import Message
+from eventguard.inputs import Id
 from eventguard.logs import request_id_var
 from eventguard.openapi import errors
 
@@ -236,14 +237,14 @@ def _visible_user(db: DbSession, user_id: int, principal: Principal) -> User:
 
 
 @users_router.get("/{user_id}", responses=errors(404))
-def get_user(user_id: int, principal: CurrentPrincipal, db: DbSession) -> UserRead:
+def get_user(user_id: Id, principal: CurrentPrincipal, db: DbSession) -> UserRead:
     """One user: yourself, or anyone as an admin."""
     return UserRead.model_validate(_visible_user(db, user_id, principal))
 
 
 @users_router.patch("/{user_id}", responses=errors(404, 409))
 def update_user(
-    user_id: int, body: UserUpdate, principal: CurrentPrincipal, db: DbSession, clock: ClockDep
+    user_id: Id, body: UserUpdate, principal: CurrentPrincipal, db: DbSession, clock: ClockDep
 ) -> UserRead:
     """Change a user. Yourself: display name, e-mail, language. An admin: anyone, and role and active."""
     user = _visible_user(db, user_id, principal)
@@ -266,7 +267,7 @@ def update_user(
 
 
 @users_router.post("/{user_id}/password", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
-def set_password(user_id: int, body: PasswordSet, admin: Admin, db: DbSession, clock: ClockDep) -> None:
+def set_password(user_id: Id, body: PasswordSet, admin: Admin, db: DbSession, clock: ClockDep) -> None:
     """Set a user's password without the old one (admin); ends their sessions and lifts a lock-out."""
     user = service.get_user(db=db, user_id=user_id)
     service.set_password(db=db, user=user, password=body.password, actor=admin.actor, clock=clock)
@@ -291,7 +292,7 @@ def _manageable_token(db: DbSession, token_id: int, principal: Principal) -> Api
 def list_tokens(
     principal: CurrentPrincipal,
     db: DbSession,
-    user_id: Annotated[int | None, Query(description="Another user's tokens (admin only).")] = None,
+    user_id: Annotated[Id | None, Query(description="Another user's tokens (admin only).")] = None,
     kind: Annotated[Literal["api", "session"], Query()] = "api",
     include_revoked: bool = False,
 ) -> list[TokenRead]:
@@ -326,7 +327,7 @@ def create_token(
 
 
 @tokens_router.delete("/{token_id}", responses=errors(404))
-def revoke_token(token_id: int, principal: CurrentPrincipal, db: DbSession, clock: ClockDep) -> TokenRead:
+def revoke_token(token_id: Id, principal: CurrentPrincipal, db: DbSession, clock: ClockDep) -> TokenRead:
     """Revoke one of your tokens (an admin: anyone's). It stops working at once."""
     token = _manageable_token(db, token_id, principal)
     service.revoke_token(db=db, token=token, actor=principal.actor, clock=clock)

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from eventguard.auth.models import Role
 from eventguard.auth.tokens import Scope
 from eventguard.i18n import Language
+from eventguard.inputs import Id, SafeStr
 
 
 class _In(BaseModel):
@@ -31,11 +32,11 @@ class UserRead(BaseModel):
 
 
 class UserCreate(_In):
-    username: str = Field(min_length=2, max_length=64)
+    username: SafeStr = Field(min_length=2, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
     role: Role
-    display_name: str | None = Field(default=None, max_length=120)
-    email: str | None = Field(default=None, max_length=254)
+    display_name: SafeStr | None = Field(default=None, max_length=120)
+    email: SafeStr | None = Field(default=None, max_length=254)
     language: Language = "zh-CN"
 
 
@@ -43,17 +44,17 @@ class UserUpdate(_In):
     """Fields left out stay as they are. Anyone may change their own display name, e-mail and
     language; only an admin may change role and ``is_active``, or another user."""
 
-    display_name: str | None = Field(default=None, max_length=120)
-    email: str | None = Field(default=None, max_length=254, description='"" clears the address.')
+    display_name: SafeStr | None = Field(default=None, max_length=120)
+    email: SafeStr | None = Field(default=None, max_length=254, description='"" clears the address.')
     language: Language | None = None
     role: Role | None = None
     is_active: bool | None = None
 
 
 class LoginIn(_In):
-    username: str = Field(min_length=1, max_length=256)
+    username: SafeStr = Field(min_length=1, max_length=256)
     password: str = Field(min_length=1, max_length=1024)
-    totp_code: str | None = Field(default=None, max_length=16)
+    totp_code: SafeStr | None = Field(default=None, max_length=16)
 
 
 class SessionOut(BaseModel):
@@ -90,20 +91,20 @@ class TotpEnrolmentOut(BaseModel):
 
 
 class TotpCode(_In):
-    code: str = Field(min_length=1, max_length=16)
+    code: SafeStr = Field(min_length=1, max_length=16)
 
 
 class TotpDisable(_In):
-    code: str | None = Field(default=None, max_length=16, description="Required when disabling your own.")
-    user_id: int | None = Field(default=None, description="Another user's (admin only).")
+    code: SafeStr | None = Field(default=None, max_length=16, description="Required when disabling your own.")
+    user_id: Id | None = Field(default=None, description="Another user's (admin only).")
 
 
 class TokenCreate(_In):
-    name: str = Field(min_length=1, max_length=120)
+    name: SafeStr = Field(min_length=1, max_length=120)
     scopes: list[Scope] = Field(min_length=1)
     expires_at: AwareDatetime | None = None
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
-    user_id: int | None = Field(default=None, description="Another user's token (admin only).")
+    user_id: Id | None = Field(default=None, description="Another user's token (admin only).")
 
 
 class TokenRead(BaseModel):

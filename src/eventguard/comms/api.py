@@ -32,6 +32,7 @@ from eventguard.events import service as events
 from eventguard.i18n import Message
 from eventguard.incidents import service as incidents
 from eventguard.incidents.models import Incident
+from eventguard.inputs import Id
 from eventguard.openapi import errors
 from eventguard.plans import service as plans
 
@@ -65,7 +66,7 @@ def _read(db: Session, update: PublicUpdate, incident: Incident, clock: ClockDep
 
 @router.get("/incidents/{incident_id}/public-updates", response_model=list[PublicUpdateRead])
 def list_updates(
-    incident_id: int, _viewer: CurrentPrincipal, db: DbSession, clock: ClockDep
+    incident_id: Id, _viewer: CurrentPrincipal, db: DbSession, clock: ClockDep
 ) -> list[PublicUpdateRead]:
     """Drafts and published updates of the incident, oldest first."""
     incident = incidents.get(db=db, incident_id=incident_id)
@@ -74,7 +75,7 @@ def list_updates(
 
 @router.post("/incidents/{incident_id}/public-updates/preview", response_model=WordingRead)
 def preview(
-    incident_id: int, body: DraftIn, _responder: Responder, db: DbSession, settings: SettingsDep
+    incident_id: Id, body: DraftIn, _responder: Responder, db: DbSession, settings: SettingsDep
 ) -> WordingRead:
     """What an update with these choices would say in both languages (nothing is saved)."""
     incident = incidents.get(db=db, incident_id=incident_id)
@@ -85,7 +86,7 @@ def preview(
 
 @router.post("/incidents/{incident_id}/public-updates", response_model=PublicUpdateRead, status_code=201)
 def create_draft(
-    incident_id: int,
+    incident_id: Id,
     body: DraftIn,
     principal: Responder,
     db: DbSession,
@@ -116,7 +117,7 @@ def _locked(db: Session, update_id: int) -> tuple[PublicUpdate, Incident]:
 
 
 @router.get("/public-updates/{update_id}", response_model=PublicUpdateRead)
-def get_update(update_id: int, _viewer: CurrentPrincipal, db: DbSession, clock: ClockDep) -> PublicUpdateRead:
+def get_update(update_id: Id, _viewer: CurrentPrincipal, db: DbSession, clock: ClockDep) -> PublicUpdateRead:
     """One draft or published update, with whether publishing it needs a second commander."""
     update = public.get(db=db, update_id=update_id)
     return _read(db, update, incidents.get(db=db, incident_id=update.incident_id), clock)
@@ -124,7 +125,7 @@ def get_update(update_id: int, _viewer: CurrentPrincipal, db: DbSession, clock: 
 
 @router.patch("/public-updates/{update_id}", response_model=PublicUpdateRead, responses=errors(409))
 def edit_update(
-    update_id: int, body: DraftIn, principal: Responder, db: DbSession, clock: ClockDep, settings: SettingsDep
+    update_id: Id, body: DraftIn, principal: Responder, db: DbSession, clock: ClockDep, settings: SettingsDep
 ) -> PublicUpdateRead:
     """Change a draft (status, variables, template or text); it needs its approval again."""
     update, incident = _locked(db, update_id)
@@ -145,7 +146,7 @@ def edit_update(
 
 @router.post("/public-updates/{update_id}/publish", response_model=PublicUpdateRead, responses=errors(409))
 def publish(
-    update_id: int, request: Request, principal: Commander, db: DbSession, clock: ClockDep
+    update_id: Id, request: Request, principal: Commander, db: DbSession, clock: ClockDep
 ) -> PublicUpdateRead:
     """Publish the draft (commander+). On an approval level it waits for a second commander:
     the answer's ``state`` is ``pending_approval`` until then."""
@@ -157,7 +158,7 @@ def publish(
 
 @router.post("/public-updates/{update_id}/approve", response_model=PublicUpdateRead, responses=errors(409))
 def approve(
-    update_id: int, request: Request, principal: Commander, db: DbSession, clock: ClockDep
+    update_id: Id, request: Request, principal: Commander, db: DbSession, clock: ClockDep
 ) -> PublicUpdateRead:
     """Approve and publish a draft another commander asked to publish (403 for the same person)."""
     update, incident = _locked(db, update_id)
@@ -167,7 +168,7 @@ def approve(
 
 
 @router.post("/public-updates/{update_id}/discard", response_model=PublicUpdateRead, responses=errors(409))
-def discard(update_id: int, principal: Responder, db: DbSession, clock: ClockDep) -> PublicUpdateRead:
+def discard(update_id: Id, principal: Responder, db: DbSession, clock: ClockDep) -> PublicUpdateRead:
     """Throw a draft away."""
     update, incident = _locked(db, update_id)
     publishing.discard(db=db, update=update, incident=incident, actor=principal.actor, clock=clock)
@@ -176,7 +177,7 @@ def discard(update_id: int, principal: Responder, db: DbSession, clock: ClockDep
 
 
 @router.get("/incidents/{incident_id}/backups", response_model=list[BackupPlanRead])
-def list_backups(incident_id: int, _viewer: CurrentPrincipal, db: DbSession) -> list[BackupPlanRead]:
+def list_backups(incident_id: Id, _viewer: CurrentPrincipal, db: DbSession) -> list[BackupPlanRead]:
     """The plan's backup plans, those of the incident's scenario marked ``suggested``, and which are on."""
     incident = incidents.get(db=db, incident_id=incident_id)
     spec = plans.get_active_plan(db=db, event_id=incident.event_id)
@@ -202,7 +203,7 @@ def list_backups(incident_id: int, _viewer: CurrentPrincipal, db: DbSession) -> 
     "/incidents/{incident_id}/backups/{backup_id}/{action}", response_model=BackupRead, responses=errors(409)
 )
 def switch_backup(
-    incident_id: int,
+    incident_id: Id,
     backup_id: str,
     action: str,
     request: Request,
@@ -286,7 +287,7 @@ def schedule_maintenance(
 @router.post("/events/{slug}/status/maintenances/{maintenance_id}/status", response_model=MaintenanceRead)
 def change_maintenance(
     slug: str,
-    maintenance_id: int,
+    maintenance_id: Id,
     body: MaintenanceStatusIn,
     request: Request,
     principal: Commander,

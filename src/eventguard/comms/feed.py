@@ -1,5 +1,8 @@
 """The Atom feed (RFC 4287) of an event's public updates, written with ``feedgen``: one entry per
-published incident update and maintenance update of the last 90 days, newest first."""
+published incident update and maintenance update of the last 90 days, newest first.
+
+Every text goes through ``strip_control`` on its way into the XML (the view is scrubbed already;
+this is the renderer that breaks for everyone if one control character gets through)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from feedgen.feed import FeedGenerator
 from eventguard.comms.labels import incident_label, maintenance_label
 from eventguard.comms.view import PageView, UpdateView
 from eventguard.i18n import t
+from eventguard.inputs import strip_control
 
 MAX_ENTRIES = 50
 
@@ -57,8 +61,8 @@ def _entries(view: PageView, lang: str) -> list[_Entry]:
 def _entry(entry_id: str, update: UpdateView, status: str, lang: str, anchor: str) -> _Entry:
     return _Entry(
         id=entry_id,
-        title=f"{update.title[lang]} — {status}",
-        body=update.body[lang],
+        title=strip_control(f"{update.title[lang]} — {status}"),
+        body=strip_control(update.body[lang]),
         updated=update.created_at,
         anchor=anchor,
     )
@@ -69,8 +73,9 @@ def atom(view: PageView, lang: str, base_url: str) -> bytes:
     page_url = f"{base_url}/status/{view.slug}"
     generator = FeedGenerator()
     generator.id(f"urn:eventguard:status:{view.slug}")
-    generator.title(t("{event} — status", lang, event=view.name[lang]))
-    generator.author({"name": view.name[lang]})
+    name = strip_control(view.name[lang])
+    generator.title(t("{event} — status", lang, event=name))
+    generator.author({"name": name})
     generator.link(href=f"{page_url}/feed.atom", rel="self", type="application/atom+xml")
     generator.link(href=page_url, rel="alternate", type="text/html")
     generator.language(lang)

@@ -25,6 +25,7 @@ from eventguard.comms.schemas import (
 )
 from eventguard.deps import ClockDep, DbSession
 from eventguard.events import service as events
+from eventguard.inputs import Id
 from eventguard.openapi import errors
 from eventguard.plans import service as plans
 
@@ -132,7 +133,7 @@ def add_webhook(
 
 
 @router.delete("/announcement-webhooks/{hook_id}", response_model=WebhookRead)
-def remove_webhook(slug: str, hook_id: int, principal: Admin, db: DbSession, clock: ClockDep) -> WebhookRead:
+def remove_webhook(slug: str, hook_id: Id, principal: Admin, db: DbSession, clock: ClockDep) -> WebhookRead:
     """Stop sending announcements to the webhook."""
     event = events.get_by_slug(db=db, slug=slug)
     hook = hooks.disable(db=db, event_id=event.id, hook_id=hook_id, actor=principal.actor, clock=clock)

@@ -18,6 +18,7 @@ from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import EventGuardError, InvalidInput
 from eventguard.events import service as events
 from eventguard.i18n import Message, from_accept_language, normalize_language, t
+from eventguard.inputs import CleanStr, FormText
 from eventguard.openapi import errors
 from eventguard.plans import service as plans
 
@@ -99,9 +100,9 @@ def subscribe_form(
     db: DbSession,
     clock: ClockDep,
     settings: SettingsDep,
-    email: str = Form(""),
-    components: list[str] = Form(default=[]),
-    language: str = Form(""),
+    email: FormText = "",
+    components: list[CleanStr] = Form(default=[]),
+    language: FormText = "",
 ) -> HTMLResponse:
     """The status page's subscribe form: queues the confirmation e-mail (double opt-in)."""
     lang = normalize_language(language) if language else page_language(request)

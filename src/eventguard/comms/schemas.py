@@ -10,8 +10,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from eventguard.comms.models import MaintenanceStatus, PublicStatus, SubscriberKind, UpdateState
 from eventguard.comms.status import ComponentStatus
+from eventguard.inputs import Count, SafeStr
 
-VariableValue = str | dict[str, str]
+VariableValue = SafeStr | dict[SafeStr, SafeStr]
 
 
 class Localized(BaseModel):
@@ -19,8 +20,8 @@ class Localized(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    zh_cn: str = Field(alias="zh-CN", min_length=1, max_length=10000)
-    en: str = Field(min_length=1, max_length=10000)
+    zh_cn: SafeStr = Field(alias="zh-CN", min_length=1, max_length=10000)
+    en: SafeStr = Field(min_length=1, max_length=10000)
 
     def as_dict(self) -> dict[str, str]:
         """``{"zh-CN": ..., "en": ...}`` as stored."""
@@ -39,13 +40,13 @@ class DraftIn(BaseModel):
     status: PublicStatus | None = Field(
         None, description="investigating (default), identified, monitoring, resolved."
     )
-    template_id: str | None = Field(None, description="An announcement template of the plan.")
-    variables: dict[str, VariableValue] | None = Field(
+    template_id: SafeStr | None = Field(None, description="An announcement template of the plan.")
+    variables: dict[SafeStr, VariableValue] | None = Field(
         None, description="summary, impact, eta, backup_link, compensation: a text or a text per language."
     )
     title: Localized | None = Field(None, description="Hand-written title in both languages.")
     body: Localized | None = Field(None, description="Hand-written body in both languages.")
-    components: list[str] | None = Field(None, description="Core functions shown as affected.")
+    components: list[SafeStr] | None = Field(None, description="Core functions shown as affected.")
     impact: Literal["none", "minor", "major", "critical"] | None = None
 
 
@@ -84,7 +85,7 @@ class MaintenanceIn(BaseModel):
 
     title: Localized
     body: Localized
-    components: list[str] = Field(default_factory=list)
+    components: list[SafeStr] = Field(default_factory=list)
     scheduled_for: AwareDatetime
     scheduled_until: AwareDatetime
     auto_transition: bool = Field(True, description="Start and complete by the clock.")
@@ -129,10 +130,10 @@ class ComponentRead(BaseModel):
 class SettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    approval_levels: list[int] | None = Field(
+    approval_levels: list[Count] | None = Field(
         None, description="Levels whose updates need a second commander."
     )
-    reminder_minutes: int | None = Field(
+    reminder_minutes: Count | None = Field(
         None, description="Remind comms this often while a required draft waits."
     )
 
@@ -148,8 +149,8 @@ class SubscribeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: SubscriberKind = SubscriberKind.email
-    address: str = Field(max_length=2048, description="E-mail address, or the webhook URL.")
-    components: list[str] = Field(default_factory=list, description="Only these components (empty: all).")
+    address: SafeStr = Field(max_length=2048, description="E-mail address, or the webhook URL.")
+    components: list[SafeStr] = Field(default_factory=list, description="Only these components (empty: all).")
     language: Literal["zh-CN", "en"] | None = None
 
 
@@ -176,8 +177,8 @@ class SubscriberRead(_Read):
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=2048)
-    name: str = Field("", max_length=120)
+    url: SafeStr = Field(max_length=2048)
+    name: SafeStr = Field("", max_length=120)
 
 
 class WebhookRead(_Read):

@@ -1,7 +1,11 @@
 """The public view of an event: everything the status page, its JSON and its feed show, and nothing
 else. It is built from published updates, maintenances, active backup plans, overrides and the
 derived component states — never from incident titles, notes, labels or alerts — so whatever the
-renderers do with it, internal data cannot reach the public. Its digest keys the page cache."""
+renderers do with it, internal data cannot reach the public. Its digest keys the page cache.
+
+Every text in it is stripped of control characters: the input schemas refuse them now, but a title
+stored before they did (or written by a plugin) must not break the Atom feed — XML cannot hold them —
+or the page for everyone."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +35,7 @@ from eventguard.comms.status import ComponentStatus, Indicator
 from eventguard.events.models import Event
 from eventguard.incidents import queries
 from eventguard.incidents.models import Incident
+from eventguard.inputs import strip_control
 from eventguard.plans import service as plans
 from eventguard.plans.schemas import PlanSpec
 from eventguard.plans.types import LocalizedText
@@ -162,7 +168,7 @@ def load(*, db: Session, event: Event, clock: Clock) -> PageView:
     page_row = db.get(StatusPage, event.id)
     stamps = [page_row.changed_at if page_row else event.created_at, event.updated_at]
     stamps += [c.updated_at for c in components]
-    return PageView(
+    view = PageView(
         slug=event.slug,
         name=_text(spec.event.name),
         description=_text(spec.event.description) if spec.event.description else None,
@@ -178,6 +184,36 @@ def load(*, db: Session, event: Event, clock: Clock) -> PageView:
         backups=_backups(db, event, spec),
         valid_until=_valid_until(now, windows, updates),
     )
+    return scrubbed(view)
+
+
+_Shown = TypeVar("_Shown")
+
+
+def scrubbed(value: _Shown) -> _Shown:
+    """``value`` (a view, or any part of one) with every text stripped of control characters; the
+    same object when there is none, so the usual case costs one scan."""
+    return cast(_Shown, _scrub(value))
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return strip_control(value)
+    if isinstance(value, dict):
+        items = {_scrub(key): _scrub(item) for key, item in value.items()}
+        return value if items == value else items
+    if isinstance(value, tuple):
+        parts = tuple(_scrub(item) for item in value)
+        return value if parts == value else parts
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes: dict[str, Any] = {}
+        for part in dataclasses.fields(value):
+            before = getattr(value, part.name)
+            after = _scrub(before)
+            if after is not before:
+                changes[part.name] = after
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
 
 
 def _real_incidents(db: Session, event: Event) -> list[Incident]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -11,11 +12,14 @@ from eventguard.clock import Clock
 from eventguard.errors import NotFound
 from eventguard.events.models import Event
 from eventguard.i18n import Message
+from eventguard.plans.types import SLUG_PATTERN
+
+_SLUG = re.compile(SLUG_PATTERN)
 
 
 def get_by_slug(*, db: Session, slug: str) -> Event:
     """The event with ``slug``; NotFound otherwise."""
-    event = db.scalar(select(Event).where(Event.slug == slug))
+    event = find_by_slug(db=db, slug=slug)
     if event is None:
         raise NotFound(
             Message("No event {slug}.", {"slug": slug}), code="event_not_found", details={"slug": slug}
@@ -34,6 +38,10 @@ def get(*, db: Session, event_id: int) -> Event:
 
 
 def find_by_slug(*, db: Session, slug: str) -> Event | None:
+    """The event with ``slug``, if any. What no plan can name (a NUL from a URL, which PostgreSQL
+    refuses in a query) is not looked up."""
+    if _SLUG.fullmatch(slug) is None:
+        return None
     return db.scalar(select(Event).where(Event.slug == slug))
 
 

@@ -33,6 +33,7 @@ from eventguard.incidents.schemas import (
     TaskRead,
     TimelineRead,
 )
+from eventguard.inputs import Count, Id, SafeStr
 from eventguard.openapi import errors
 from eventguard.plans import service as plans
 
@@ -61,13 +62,13 @@ def _commit_detail(db: Session, incident: Incident) -> IncidentDetail:
 def list_incidents(
     _viewer: CurrentPrincipal,
     db: DbSession,
-    event: str | None = Query(None, description="Event slug."),
+    event: Annotated[SafeStr | None, Query(description="Event slug.")] = None,
     status: list[IncidentStatus] = Query(default=[]),
-    level: list[int] = Query(default=[]),
-    scenario: str | None = None,
+    level: list[Count] = Query(default=[]),
+    scenario: SafeStr | None = None,
     open: bool = Query(False, description="Only incidents not resolved yet."),
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: Annotated[Count, Query()] = 0,
 ) -> IncidentPage:
     """Incidents, newest first, filtered by event, status, level, scenario; paginated."""
     event_id = events.get_by_slug(db=db, slug=event).id if event else None
@@ -109,13 +110,13 @@ def declare(body: IncidentDeclare, principal: Responder, db: DbSession, clock: C
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)
-def get_incident(incident_id: int, _viewer: CurrentPrincipal, db: DbSession) -> IncidentDetail:
+def get_incident(incident_id: Id, _viewer: CurrentPrincipal, db: DbSession) -> IncidentDetail:
     """One incident with its roles and runbook tasks."""
     return _detail(db, service.get(db=db, incident_id=incident_id))
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentDetail, responses=errors(409))
-def acknowledge(incident_id: int, principal: Responder, db: DbSession, clock: ClockDep) -> IncidentDetail:
+def acknowledge(incident_id: Id, principal: Responder, db: DbSession, clock: ClockDep) -> IncidentDetail:
     """Acknowledge: someone is on it (stops escalation)."""
     incident = service.get(db=db, incident_id=incident_id, for_update=True)
     service.acknowledge(db=db, incident=incident, actor=principal.actor, clock=clock)
@@ -124,7 +125,7 @@ def acknowledge(incident_id: int, principal: Responder, db: DbSession, clock: Cl
 
 @router.post("/{incident_id}/resolve", response_model=IncidentDetail, responses=errors(409))
 def resolve(
-    incident_id: int, principal: Responder, db: DbSession, clock: ClockDep, body: Resolve | None = None
+    incident_id: Id, principal: Responder, db: DbSession, clock: ClockDep, body: Resolve | None = None
 ) -> IncidentDetail:
     """Resolve the incident (409 if it is already resolved or reviewed)."""
     incident = service.get(db=db, incident_id=incident_id, for_update=True)
@@ -136,7 +137,7 @@ def resolve(
 
 @router.post("/{incident_id}/status", response_model=IncidentDetail, responses=errors(409))
 def change_status(
-    incident_id: int, body: StatusChange, principal: Responder, db: DbSession, clock: ClockDep
+    incident_id: Id, body: StatusChange, principal: Responder, db: DbSession, clock: ClockDep
 ) -> IncidentDetail:
     """Move the incident along its lifecycle; transitions the lifecycle forbids answer 409."""
     incident = service.get(db=db, incident_id=incident_id, for_update=True)
@@ -148,7 +149,7 @@ def change_status(
 
 @router.post("/{incident_id}/level", response_model=IncidentDetail, responses=errors(409))
 def relevel(
-    incident_id: int, body: Relevel, principal: Responder, db: DbSession, clock: ClockDep
+    incident_id: Id, body: Relevel, principal: Responder, db: DbSession, clock: ClockDep
 ) -> IncidentDetail:
     """Change the level with a reason (kept on the timeline)."""
     incident = service.get(db=db, incident_id=incident_id, for_update=True)
@@ -160,7 +161,7 @@ def relevel(
 
 @router.post("/{incident_id}/roles", response_model=IncidentDetail)
 def assign_role(
-    incident_id: int, body: RoleAssign, principal: Commander, db: DbSession, clock: ClockDep
+    incident_id: Id, body: RoleAssign, principal: Commander, db: DbSession, clock: ClockDep
 ) -> IncidentDetail:
     """Give a role (commander, tech lead, ops lead, comms, legal, scribe) to a person of the plan."""
     incident = service.get(db=db, incident_id=incident_id, for_update=True)
@@ -179,7 +180,7 @@ def assign_role(
 
 @router.post("/{incident_id}/notes", response_model=TimelineRead, status_code=201)
 def add_note(
-    incident_id: int, body: NoteIn, principal: Responder, db: DbSession, clock: ClockDep
+    incident_id: Id, body: NoteIn, principal: Responder, db: DbSession, clock: ClockDep
 ) -> TimelineRead:
     """Add an internal note to the timeline (never shown publicly)."""
     incident = service.get(db=db, incident_id=incident_id)
@@ -190,7 +191,7 @@ def add_note(
 
 @router.post("/{incident_id}/updates", response_model=TimelineRead, status_code=201)
 def add_update(
-    incident_id: int, body: ProgressIn, principal: Responder, db: DbSession, clock: ClockDep
+    incident_id: Id, body: ProgressIn, principal: Responder, db: DbSession, clock: ClockDep
 ) -> TimelineRead:
     """Report progress with an optional ETA (the newest ETA is shown on the incident)."""
     incident = service.get(db=db, incident_id=incident_id, for_update=True)
@@ -209,7 +210,7 @@ def add_update(
 
 @router.get("/{incident_id}/timeline", response_model=list[TimelineRead])
 def get_timeline(
-    incident_id: int, _viewer: CurrentPrincipal, db: DbSession, after_id: int = Query(0, ge=0)
+    incident_id: Id, _viewer: CurrentPrincipal, db: DbSession, after_id: Annotated[Count, Query()] = 0
 ) -> list[TimelineRead]:
     """The timeline, oldest first; ``after_id`` returns only newer entries."""
     service.get(db=db, incident_id=incident_id)
@@ -220,7 +221,7 @@ def get_timeline(
 
 
 @router.get("/{incident_id}/tasks", response_model=list[TaskRead])
-def list_tasks(incident_id: int, _viewer: CurrentPrincipal, db: DbSession) -> list[TaskRead]:
+def list_tasks(incident_id: Id, _viewer: CurrentPrincipal, db: DbSession) -> list[TaskRead]:
     """Runbook tasks in restore order."""
     service.get(db=db, incident_id=incident_id)
     return [TaskRead.model_validate(t) for t in runbook.list_tasks(db=db, incident_id=incident_id)]
@@ -228,8 +229,8 @@ def list_tasks(incident_id: int, _viewer: CurrentPrincipal, db: DbSession) -> li
 
 @router.post("/{incident_id}/tasks/{task_id}/{action}", response_model=TaskRead, responses=errors(409))
 def change_task(
-    incident_id: int,
-    task_id: int,
+    incident_id: Id,
+    task_id: Id,
     action: str,
     principal: Responder,
     db: DbSession,
@@ -253,7 +254,7 @@ def change_task(
 
 @router.post("/{incident_id}/merge", response_model=IncidentDetail, responses=errors(409))
 def merge(
-    incident_id: int, body: MergeIn, principal: Commander, db: DbSession, clock: ClockDep
+    incident_id: Id, body: MergeIn, principal: Commander, db: DbSession, clock: ClockDep
 ) -> IncidentDetail:
     """Fold this incident into ``into``: alerts move over, this one is resolved as merged."""
     first, second = sorted((incident_id, body.into))  # lock in id order: no deadlock between two merges
@@ -265,6 +266,6 @@ def merge(
 
 
 @router.get("/{incident_id}/evidence")
-def get_evidence(incident_id: int, _viewer: CurrentPrincipal, db: DbSession) -> dict[str, Any]:
+def get_evidence(incident_id: Id, _viewer: CurrentPrincipal, db: DbSession) -> dict[str, Any]:
     """The evidence frozen when the incident opened: the raw alerts and labels that caused it."""
     return service.get(db=db, incident_id=incident_id).evidence

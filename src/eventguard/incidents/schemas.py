@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from eventguard.incidents.models import IncidentRole, IncidentStatus, TaskStatus
+from eventguard.inputs import Id, SafeStr
 
 
 class _Read(BaseModel):
@@ -94,57 +95,57 @@ class IncidentDeclare(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    event: str = Field(description="Event slug.")
-    title: str = Field(min_length=1, max_length=300)
+    event: SafeStr = Field(description="Event slug.")
+    title: SafeStr = Field(min_length=1, max_length=300)
     level: Literal[1, 2, 3] | None = Field(default=None, description="Default: the scenario's default level.")
-    scenario_id: str | None = None
-    core_functions: list[str] | None = None
-    impact: str | None = Field(default=None, max_length=4000)
+    scenario_id: SafeStr | None = None
+    core_functions: list[SafeStr] | None = None
+    impact: SafeStr | None = Field(default=None, max_length=4000)
     drill: bool = Field(default=False, description="A drill: every notification is marked as one.")
 
 
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: IncidentStatus
-    note: str | None = Field(default=None, max_length=4000)
+    note: SafeStr | None = Field(default=None, max_length=4000)
 
 
 class Resolve(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: str | None = Field(default=None, max_length=4000)
+    note: SafeStr | None = Field(default=None, max_length=4000)
 
 
 class Relevel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     level: Literal[1, 2, 3]
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: SafeStr = Field(min_length=1, max_length=4000)
 
 
 class RoleAssign(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: IncidentRole
-    person_id: str = Field(min_length=1, max_length=64)
+    person_id: SafeStr = Field(min_length=1, max_length=64)
 
 
 class NoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=10000)
+    text: SafeStr = Field(min_length=1, max_length=10000)
 
 
 class ProgressIn(BaseModel):
     """A progress update: what was done and when service should be back (seed: tech reports ETA)."""
 
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=10000)
+    text: SafeStr = Field(min_length=1, max_length=10000)
     eta: AwareDatetime | None = None
-    team: str | None = Field(default=None, max_length=64)
+    team: SafeStr | None = Field(default=None, max_length=64)
 
 
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    into: int = Field(description="Id of the incident this one is folded into.")
+    into: Id = Field(description="Id of the incident this one is folded into.")
 
 
 class TaskChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str | None = Field(default=None, max_length=4000)
+    reason: SafeStr | None = Field(default=None, max_length=4000)

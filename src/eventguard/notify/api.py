@@ -12,6 +12,7 @@ from eventguard.auth.models import Role
 from eventguard.deps import ClockDep, DbSession
 from eventguard.events import service as events
 from eventguard.incidents import service as incidents
+from eventguard.inputs import Id
 from eventguard.notify import channel_admin
 from eventguard.notify.models import Delivery
 from eventguard.notify.planner import sla_rows
@@ -24,7 +25,7 @@ Commander = Annotated[Principal, Depends(require_role(Role.commander))]
 
 @router.get("/incidents/{incident_id}/notifications", response_model=IncidentNotifications)
 def incident_notifications(
-    incident_id: int, _viewer: CurrentPrincipal, db: DbSession
+    incident_id: Id, _viewer: CurrentPrincipal, db: DbSession
 ) -> IncidentNotifications:
     """Time to first notification per notified role against the deadline, and every delivery."""
     incident = incidents.get(db=db, incident_id=incident_id)

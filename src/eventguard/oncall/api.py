@@ -17,6 +17,7 @@ from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import InvalidInput
 from eventguard.events import service as events
 from eventguard.i18n import Message
+from eventguard.inputs import Id
 from eventguard.oncall import ical, service
 from eventguard.oncall.rotation import Shift
 from eventguard.oncall.schemas import (
@@ -200,7 +201,7 @@ def create_override(
 
 @router.delete("/api/v1/events/{slug}/schedules/{schedule_id}/overrides/{override_id}", status_code=204)
 def delete_override(
-    slug: str, schedule_id: str, override_id: int, principal: Responder, db: DbSession, clock: ClockDep
+    slug: str, schedule_id: str, override_id: Id, principal: Responder, db: DbSession, clock: ClockDep
 ) -> Response:
     """Remove an override (audited); the layers decide again for its window."""
     event = events.get_by_slug(db=db, slug=slug)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from eventguard.inputs import SafeStr
 from eventguard.oncall.service import MAX_REASON, OnCallSource
 
 
@@ -50,10 +51,10 @@ class TeamOnCallRead(BaseModel):
 
 
 class OverrideCreate(BaseModel):
-    person_id: str = Field(min_length=1, max_length=64, description="Person id of the plan.")
+    person_id: SafeStr = Field(min_length=1, max_length=64, description="Person id of the plan.")
     start: AwareDatetime
     end: AwareDatetime
-    reason: str | None = Field(default=None, max_length=MAX_REASON)
+    reason: SafeStr | None = Field(default=None, max_length=MAX_REASON)
 
 
 class OverrideRead(BaseModel):

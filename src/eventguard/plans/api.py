@@ -16,6 +16,7 @@ from eventguard.bodylimit import body_limit
 from eventguard.deps import ClockDep, DbSession
 from eventguard.errors import InvalidInput
 from eventguard.i18n import Message
+from eventguard.inputs import Id, SafeStr
 from eventguard.openapi import errors
 from eventguard.plans import service
 from eventguard.plans.models import PlanVersion
@@ -31,10 +32,12 @@ class PlanSubmission(BaseModel):
     """A plan sent as JSON (the YAML text in ``source``)."""
 
     source: str = Field(description="The plan's YAML.")
-    filename: str = Field(
+    filename: SafeStr = Field(
         default=DEFAULT_FILENAME, max_length=255, description="Name used in error positions."
     )
-    comment: str | None = Field(default=None, max_length=2000, description="Why this version (apply only).")
+    comment: SafeStr | None = Field(
+        default=None, max_length=2000, description="Why this version (apply only)."
+    )
 
 
 class ValidationReport(BaseModel):
@@ -98,7 +101,7 @@ async def plan_submission(request: Request) -> PlanSubmission:
     if media_type == "application/json":
         try:
             return PlanSubmission.model_validate(json.loads(raw))
-        except (ValueError, ValidationError) as exc:
+        except (ValueError, RecursionError, ValidationError) as exc:  # RecursionError: nested too deep
             raise InvalidInput(
                 Message('Send the plan as YAML text, or as JSON with the YAML in "source".'),
                 code="invalid_body",
@@ -108,9 +111,17 @@ async def plan_submission(request: Request) -> PlanSubmission:
     except UnicodeDecodeError as exc:
         raise InvalidInput(Message("The plan must be UTF-8 text."), code="invalid_body") from exc
     params = request.query_params
-    return PlanSubmission(
-        source=source, filename=params.get("filename") or DEFAULT_FILENAME, comment=params.get("comment")
-    )
+    try:
+        return PlanSubmission(
+            source=source, filename=params.get("filename") or DEFAULT_FILENAME, comment=params.get("comment")
+        )
+    except ValidationError as exc:  # ?filename= or ?comment= too long, or with control characters
+        name = str(exc.errors()[0]["loc"][0])
+        raise InvalidInput(
+            Message('"?{name}=" is too long or holds control characters.', {"name": name}),
+            code="invalid_query",
+            details={"parameter": name},
+        ) from exc
 
 
 Submission = Annotated[PlanSubmission, Depends(plan_submission)]
@@ -185,7 +196,7 @@ def list_plan_versions(slug: str, db: DbSession, _principal: Viewer) -> list[Pla
 
 
 @router.get("/events/{slug}/plan/versions/{number}", responses=errors(404))
-def get_plan_version(slug: str, number: int, db: DbSession, _principal: Viewer) -> PlanVersionDetail:
+def get_plan_version(slug: str, number: Id, db: DbSession, _principal: Viewer) -> PlanVersionDetail:
     """One version with its normalised plan."""
     version = service.get_version(db=db, slug=slug, number=number)
     return PlanVersionDetail(**_read(version, slug).model_dump(), spec=version.spec)
@@ -196,7 +207,7 @@ def get_plan_version(slug: str, number: int, db: DbSession, _principal: Viewer) 
     response_class=Response,
     responses={200: {"content": {YAML_MEDIA_TYPE: {"schema": {"type": "string"}}}}},
 )
-def export_plan_version(slug: str, number: int, db: DbSession, _principal: Viewer) -> Response:
+def export_plan_version(slug: str, number: Id, db: DbSession, _principal: Viewer) -> Response:
     """The version as a YAML file; applying it again creates no new version."""
     text = service.export_yaml(db=db, slug=slug, number=number)
     disposition = f'attachment; filename="{slug}-v{number}.yaml"'
@@ -210,8 +221,8 @@ def diff_plan_versions(
     slug: str,
     db: DbSession,
     _principal: Viewer,
-    from_version: Annotated[int, Query(alias="from", ge=1)],
-    to_version: Annotated[int, Query(alias="to", ge=1)],
+    from_version: Annotated[Id, Query(alias="from")],
+    to_version: Annotated[Id, Query(alias="to")],
 ) -> PlanDiffRead:
     """What changed from version ``from`` to version ``to``: changes by path and a unified YAML diff."""
     diff = service.diff_versions(db=db, slug=slug, a=from_version, b=to_version)

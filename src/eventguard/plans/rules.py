@@ -25,6 +25,61 @@ DUPLICATE_KEY = Rule(
     "duplicate_key", 'Key "{key}" appears twice in this mapping (first at line {first_line}).'
 )
 RECURSIVE_ALIAS = Rule("recursive_alias", "A YAML alias refers to itself.")
+PLAN_TOO_LARGE = Rule("plan_too_large", "The plan is larger than {limit} bytes.")
+NESTING_TOO_DEEP = Rule("nesting_too_deep", "The plan nests deeper than {limit} levels here.")
+ALIAS_EXPANSION = Rule(
+    "alias_expansion_too_large",
+    "YAML aliases here repeat more of the plan than a plan may ({limit} values, {characters} characters); "
+    "write the repeated parts out, or use fewer aliases.",
+)
+CONTROL_CHARACTER = Rule(
+    "control_character", "Control character U+{code} is not allowed in a plan; remove it."
+)
+COMPLEX_KEY = Rule("complex_key", "A key must be a plain value, not a list or a mapping.")
+
+# YAML syntax errors, by PyYAML's problem (plans.loader); YAML_SYNTAX above is the fallback.
+YAML_TAB_INDENT = Rule("yaml_syntax", "Line {line} is indented with a tab; YAML indents with spaces only.")
+YAML_MISSING_COLON = Rule(
+    "yaml_syntax",
+    'This line is not a "key: value" pair: the ":" after the key is missing, or the text needs quotes.',
+)
+YAML_UNCLOSED_QUOTE = Rule(
+    "yaml_syntax", "The quoted text that starts here is never closed; add its closing quote."
+)
+YAML_UNCLOSED_LIST = Rule(
+    "yaml_syntax", 'A list in square brackets is not closed: a "]" or a "," is missing here.'
+)
+YAML_UNCLOSED_MAPPING = Rule(
+    "yaml_syntax", 'A mapping in curly braces is not closed: a closing brace or a "," is missing here.'
+)
+YAML_BAD_INDENT = Rule(
+    "yaml_syntax",
+    "This line is indented differently from the lines above it: "
+    "the keys of one mapping, and the items of one list, start at the same column.",
+)
+YAML_EXPECTED_ITEM = Rule(
+    "yaml_syntax",
+    'A list item is expected on this line: every item of a list starts with "- " at one column.',
+)
+YAML_COLON_IN_VALUE = Rule(
+    "yaml_syntax", 'A ": " cannot stand in an unquoted value here; put the whole value in quotes.'
+)
+YAML_BAD_CHARACTER = Rule(
+    "yaml_syntax", 'The character "{character}" cannot start a value; put the value in quotes.'
+)
+YAML_BAD_ESCAPE = Rule(
+    "yaml_syntax",
+    "Unknown backslash escape in double-quoted text; use single quotes, or write the backslash twice.",
+)
+YAML_UNDEFINED_ALIAS = Rule("yaml_syntax", "This alias (*name) refers to no anchor (&name) defined above it.")
+YAML_DUPLICATE_ANCHOR = Rule(
+    "yaml_syntax", "This anchor's name is already taken by an anchor above; give each anchor its own name."
+)
+YAML_SEVERAL_DOCUMENTS = Rule(
+    "yaml_syntax", 'A plan is one YAML document: remove this "---" and what follows, or merge the documents.'
+)
+YAML_TAG = Rule("yaml_syntax", 'YAML tags ("!...") are not allowed in a plan; write plain values.')
+YAML_BAD_MERGE = Rule("yaml_syntax", 'A merge key ("<<") must refer to a mapping or a list of mappings.')
 
 # The shape of each part (from the Pydantic models).
 MISSING_KEY = Rule("missing_key", 'Required key "{key}" is missing.')

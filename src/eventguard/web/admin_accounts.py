@@ -18,6 +18,7 @@ from eventguard.config import Settings
 from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import EventGuardError, InvalidInput
 from eventguard.i18n import Message
+from eventguard.inputs import FormText
 from eventguard.web import csrf
 from eventguard.web.console import error_page, parse_id, require, signed_in
 from eventguard.web.pages import page_language, render
@@ -103,10 +104,10 @@ def create_user(
     clock: ClockDep,
     settings: SettingsDep,
     csrf_token: str = Form(""),
-    username: str = Form(""),
-    display_name: str = Form(""),
+    username: FormText = "",
+    display_name: FormText = "",
     password: str = Form(""),
-    role: str = Form(""),
+    role: FormText = "",
 ) -> Response:
     """Add a user (the password rules of the API apply)."""
 
@@ -133,7 +134,7 @@ def change_role(
     clock: ClockDep,
     settings: SettingsDep,
     csrf_token: str = Form(""),
-    role: str = Form(""),
+    role: FormText = "",
 ) -> Response:
     """Change a user's role (the last admin stays an admin)."""
 
@@ -181,9 +182,9 @@ def create_token(
     clock: ClockDep,
     settings: SettingsDep,
     csrf_token: str = Form(""),
-    username: str = Form(""),
-    name: str = Form(""),
-    scope: str = Form("read"),
+    username: FormText = "",
+    name: FormText = "",
+    scope: FormText = "read",
 ) -> Response:
     """Create a token for a user; its secret is shown on this answer only."""
 

@@ -17,6 +17,7 @@ from eventguard.clock import Clock
 from eventguard.config import Settings
 from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.events import service as events
+from eventguard.inputs import FormText
 from eventguard.notify import channel_admin
 from eventguard.oncall import service as oncall
 from eventguard.plans import service as plans
@@ -76,9 +77,9 @@ def integrations_create(
     clock: ClockDep,
     settings: SettingsDep,
     csrf_token: str = Form(""),
-    event: str = Form(""),
-    name: str = Form(""),
-    kind: str = Form(""),
+    event: FormText = "",
+    name: FormText = "",
+    kind: FormText = "",
 ) -> Response:
     """Create an integration; its token is shown on this answer only."""
 

@@ -16,6 +16,7 @@ from eventguard.auth.deps import SESSION_COOKIE, Principal, authenticate
 from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import EventGuardError
 from eventguard.i18n import t
+from eventguard.inputs import FormText
 from eventguard.logs import request_id_var
 from eventguard.web import csrf
 
@@ -93,9 +94,9 @@ def login_submit(
     db: DbSession,
     clock: ClockDep,
     settings: SettingsDep,
-    username: str = Form(""),
+    username: FormText = "",
     password: str = Form(""),
-    totp_code: str = Form(""),
+    totp_code: FormText = "",
     csrf_token: str = Form(""),
 ) -> Response:
     """Check the form and open a console session (the same rules and lock-out as the API)."""

@@ -17,6 +17,7 @@ from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import EventGuardError, InvalidInput
 from eventguard.events import service as events
 from eventguard.i18n import Message, t
+from eventguard.inputs import FormText
 from eventguard.plans import service as plans
 from eventguard.plans.api import MAX_PLAN_BYTES
 from eventguard.plans.diff import PlanDiff
@@ -121,7 +122,7 @@ def plan_upload(
     settings: SettingsDep,
     csrf_token: str = Form(""),
     source: str = Form(""),
-    comment: str = Form(""),
+    comment: FormText = "",
     plan_file: UploadFile | None = File(None),
 ) -> Response:
     """Validate the uploaded plan; apply it as the newest version, or show every error with its line."""

@@ -25,6 +25,7 @@ from eventguard.i18n import Message
 from eventguard.incidents import roles, runbook
 from eventguard.incidents import service as incidents
 from eventguard.incidents.models import Incident, IncidentRole, IncidentStatus
+from eventguard.inputs import FormText
 from eventguard.plans import service as plans
 from eventguard.web import csrf
 from eventguard.web.console import error_page, parse_id, require, signed_in
@@ -182,13 +183,13 @@ def incident_action(
     clock: ClockDep,
     settings: SettingsDep,
     csrf_token: str = Form(""),
-    status: str = Form(""),
-    level: str = Form(""),
-    reason: str = Form(""),
-    text: str = Form(""),
-    eta: str = Form(""),
-    role: str = Form(""),
-    person_id: str = Form(""),
+    status: FormText = "",
+    level: FormText = "",
+    reason: FormText = "",
+    text: FormText = "",
+    eta: FormText = "",
+    role: FormText = "",
+    person_id: FormText = "",
 ) -> Response:
     """acknowledge, status, level, note, progress (responder and up); role (commander and up)."""
     form = ActionForm(status, level, reason, text, eta, role, person_id)
@@ -210,7 +211,7 @@ def task_action(
     clock: ClockDep,
     settings: SettingsDep,
     csrf_token: str = Form(""),
-    reason: str = Form(""),
+    reason: FormText = "",
 ) -> Response:
     """Start, finish, skip (with a reason) or reopen a runbook task."""
 

@@ -13,6 +13,7 @@ from eventguard.auth import service as auth
 from eventguard.auth.models import User
 from eventguard.deps import ClockDep, DbSession, SettingsDep, get_database
 from eventguard.errors import EventGuardError
+from eventguard.inputs import FormText
 from eventguard.web import csrf
 from eventguard.web.pages import principal_from_cookie, render
 
@@ -53,7 +54,7 @@ def enrol_confirm(
     db: DbSession,
     clock: ClockDep,
     settings: SettingsDep,
-    code: str = Form(""),
+    code: FormText = "",
     csrf_token: str = Form(""),
 ) -> Response:
     """Confirm the authenticator with one code; the session then works in full."""
