@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from eventguard.logs import register_secret
 from eventguard.notify.channels.base import ChannelTarget, TransportError
 from eventguard.notify.models import Delivery
 
@@ -32,6 +33,8 @@ def resolve_target(delivery: Delivery, environ: Mapping[str, str] | None = None)
     options: dict[str, Any] = dict(delivery.options or {})
     key = _env(delivery.secret_env, env)
     signing = _env(options.pop("signing_secret_env", None), env)
+    for secret in (key, signing, delivery.secret):
+        register_secret(secret)  # masked in every log line (the HTTP client logs each URL it posts to)
     kind, base = delivery.channel_kind, delivery.address
     query_sep = "&" if "?" in base else "?"
     if kind == "wecom":
