@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from eventguard.alerts.formats.base import AlertFormat
+    from datetime import datetime
+
+    from eventguard.alerts.formats.base import AlertFormat, ParsedBatch
     from eventguard.notify.channels.base import Channel
 
 PROJECT = "eventguard"
@@ -70,7 +72,9 @@ def get_plugin_manager() -> pluggy.PluginManager:
 
 
 def alert_formats() -> dict[str, AlertFormat]:
-    """Every registered alert format by name; two formats with one name is a setup error."""
+    """Every registered alert format by name; two formats with one name is a setup error. Each is
+    wrapped so that its ``parse`` sees only a payload ``checked_payload`` let through (bounded depth,
+    no control characters), whoever wrote the format."""
     formats: dict[str, AlertFormat] = {}
     for provided in get_plugin_manager().hook.eventguard_alert_formats():
         for alert_format in provided:
@@ -78,8 +82,25 @@ def alert_formats() -> dict[str, AlertFormat]:
                 raise RuntimeError(
                     f"two installed plugins provide an alert format named {alert_format.name!r}"
                 )
-            formats[alert_format.name] = alert_format
+            formats[alert_format.name] = CheckedFormat(alert_format)
     return formats
+
+
+class CheckedFormat:
+    """An alert format behind ``checked_payload``; every other attribute is the format's own."""
+
+    def __init__(self, inner: AlertFormat) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.sender: str = getattr(inner, "sender", None) or inner.name
+
+    def parse(self, payload: Any, *, received_at: datetime) -> ParsedBatch:
+        from eventguard.alerts.formats.base import checked_payload
+
+        return self.inner.parse(checked_payload(payload, self.sender), received_at=received_at)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
 
 def channel_classes() -> dict[str, type[Channel]]:

@@ -161,6 +161,7 @@ class AlertmanagerFormat:
     """Alertmanager ``webhook_config`` payloads, version 4."""
 
     name = "alertmanager"
+    sender = ALERTMANAGER.sender
 
     def parse(self, payload: Any, *, received_at: datetime) -> ParsedBatch:
         """Read one webhook body. ``received_at`` is unused: Alertmanager always sends ``startsAt``."""

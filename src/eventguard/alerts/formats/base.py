@@ -14,6 +14,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 from eventguard.errors import InvalidInput
 from eventguard.i18n import Message
+from eventguard.inputs import control_character, strip_control_deep
 
 AlertStatus = Literal["firing", "resolved"]
 AlertAction = Literal["trigger", "acknowledge", "resolve"]
@@ -36,6 +37,7 @@ MAX_URL = 8_192
 MAX_GROUP_KEY = 16_384
 MAX_PROBLEMS = 100
 MAX_SEVERITY = 16
+MAX_DEPTH = 64  # objects and arrays inside each other; real payloads nest 4 to 6 deep
 
 _SEVERITY_WORDS = {
     "critical": ("critical", "crit", "fatal", "emergency", "emerg", "disaster", "p1", "sev1", "严重", "紧急"),
@@ -166,3 +168,32 @@ def clip(text: str, limit: int) -> str:
 def action_of(status: AlertStatus) -> AlertAction:
     """PagerDuty semantics for a firing/resolved status."""
     return "trigger" if status == "firing" else "resolve"
+
+
+def checked_payload(payload: Any, sender: str) -> Any:
+    """A decoded body as every format reads it (``plugins.alert_formats`` puts this before each
+    format's ``parse``): nested at most ``MAX_DEPTH`` deep, else ``PayloadInvalid`` (a 400; the
+    formats, the journal and JSON columns all recurse), and with the control characters of every text
+    and key dropped (PostgreSQL stores no NUL, XML no C0 character; an alert is not lost for them).
+    The payload itself when it holds none, so the usual case costs one walk."""
+    stack: list[tuple[Any, int]] = [(payload, 1)]
+    dirty = False
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            items: Any = value.values()
+            if not dirty and any(isinstance(key, str) and control_character(key) for key in value):
+                dirty = True
+        elif isinstance(value, list):
+            items = value
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            message = Message("Nested deeper than {limit} levels.", {"limit": MAX_DEPTH})
+            raise PayloadInvalid(sender, [Problem((), message)])
+        for item in items:
+            if isinstance(item, dict | list):
+                stack.append((item, depth + 1))
+            elif not dirty and isinstance(item, str) and control_character(item):
+                dirty = True
+    return strip_control_deep(payload) if dirty or isinstance(payload, str) else payload

@@ -47,6 +47,7 @@ class GenericFormat:
     """One alert object or ``{"alerts": [...]}`` in EventGuard's own field names."""
 
     name = "generic"
+    sender = SENDER
 
     def parse(self, payload: Any, *, received_at: datetime) -> ParsedBatch:
         """Read one body; missing times default to ``received_at``."""

@@ -42,6 +42,7 @@ class GrafanaFormat:
     """Grafana-managed alerts sent by a webhook contact point."""
 
     name = "grafana"
+    sender = GRAFANA.sender
 
     def parse(self, payload: Any, *, received_at: datetime) -> ParsedBatch:
         """Read one webhook body. ``received_at`` is unused: Grafana always sends ``startsAt``."""

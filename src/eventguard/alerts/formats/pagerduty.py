@@ -48,6 +48,7 @@ class PagerDutyFormat:
     """Events API v2 ``trigger`` / ``acknowledge`` / ``resolve`` events."""
 
     name = "pagerduty"
+    sender = SENDER
 
     def __init__(self, new_dedup_key: Callable[[], str] = random_dedup_key) -> None:
         self._new_dedup_key = new_dedup_key
