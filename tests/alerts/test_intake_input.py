@@ -17,6 +17,7 @@ from eventguard.alerts.formats.base import MAX_DEPTH, checked_payload
 from eventguard.alerts.models import Alert
 from eventguard.audit.service import Actor
 from eventguard.clock import FrozenClock
+from eventguard.errors import Unauthorized
 from eventguard.events.models import Event
 from eventguard.inputs import CONTROL_CHARACTERS
 from eventguard.plugins import alert_formats
@@ -209,3 +210,13 @@ def test_an_alert_with_control_characters_is_accepted_without_them(
         assert not any(
             CONTROL_CHARACTERS.search(t) for t in _texts([alert.labels, alert.annotations, alert.summary])
         )
+
+
+@pytest.mark.parametrize(
+    "token", ["\u0000" * 32, "a" * 31 + "\u0000", "é" * 32, "A" * 32, " " * 32, "0" * 33], ids=repr
+)
+def test_a_token_that_cannot_be_one_is_refused_without_a_lookup(db: Session, token: str) -> None:
+    assert not integrations.token_shaped(token)
+    with pytest.raises(Unauthorized):  # PostgreSQL failed the query on a NUL; the hash on "é"
+        integrations.authenticate(db=db, token=token)
+    assert integrations.token_shaped("0123456789abcdef" * 2)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Sequence
+from typing import TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +26,7 @@ from eventguard.plugins import alert_formats
 
 TOKEN_LENGTH = 32
 PREFIX_LENGTH = 8
+_TOKEN = re.compile(f"[0-9a-f]{{{TOKEN_LENGTH}}}")
 
 
 def _hash(token: str) -> str:
@@ -88,9 +91,16 @@ def create(
     return integration, token
 
 
+def token_shaped(token: str | None) -> TypeGuard[str]:
+    """Whether ``token`` can be an integration token at all (32 lower-case hex digits). Anything else
+    is refused without a lookup: a NUL in it made PostgreSQL fail the query (a 500), a non-ASCII
+    character the hash."""
+    return token is not None and _TOKEN.fullmatch(token) is not None
+
+
 def authenticate(*, db: Session, token: str | None) -> Integration:
     """The live integration the token belongs to; 401 otherwise (without saying which part failed)."""
-    if not token or len(token) != TOKEN_LENGTH:
+    if not token_shaped(token):
         raise Unauthorized(
             Message("A valid integration token is required."), code="invalid_integration_token"
         )
