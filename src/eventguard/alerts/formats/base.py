@@ -175,15 +175,15 @@ def checked_payload(payload: Any, sender: str) -> Any:
     format's ``parse``): nested at most ``MAX_DEPTH`` deep, else ``PayloadInvalid`` (a 400; the
     formats, the journal and JSON columns all recurse), and with the control characters of every text
     and key dropped (PostgreSQL stores no NUL, XML no C0 character; an alert is not lost for them).
-    The payload itself when it holds none, so the usual case costs one walk."""
+    The payload itself when it holds none. One walk, and one search over all its texts at once (a
+    search per text cost more than the format's own parse)."""
+    texts: list[Any] = []
     stack: list[tuple[Any, int]] = [(payload, 1)]
-    dirty = False
     while stack:
         value, depth = stack.pop()
         if isinstance(value, dict):
+            texts.extend(value)
             items: Any = value.values()
-            if not dirty and any(isinstance(key, str) and control_character(key) for key in value):
-                dirty = True
         elif isinstance(value, list):
             items = value
         else:
@@ -192,8 +192,14 @@ def checked_payload(payload: Any, sender: str) -> Any:
             message = Message("Nested deeper than {limit} levels.", {"limit": MAX_DEPTH})
             raise PayloadInvalid(sender, [Problem((), message)])
         for item in items:
-            if isinstance(item, dict | list):
+            if isinstance(item, str):
+                texts.append(item)
+            elif isinstance(item, dict | list):
                 stack.append((item, depth + 1))
-            elif not dirty and isinstance(item, str) and control_character(item):
-                dirty = True
-    return strip_control_deep(payload) if dirty or isinstance(payload, str) else payload
+    if isinstance(payload, str):
+        texts.append(payload)
+    try:
+        dirty = control_character(" ".join(texts)) is not None
+    except TypeError:  # a key that is not text (never from JSON): look at each
+        dirty = any(isinstance(text, str) and control_character(text) for text in texts)
+    return strip_control_deep(payload) if dirty else payload
