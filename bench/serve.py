@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
-PROTOCOLS = {"eventguard": "eventguard.comms.protocol:StatusPageProtocol", "httptools": "httptools"}
+PROTOCOLS = {"eventguard": "eventguard.protocol:EventGuardProtocol", "httptools": "httptools"}
 
 
 def main(argv: Sequence[str]) -> int:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from eventguard.alerts.journal.process import ProcessReport
 from eventguard.app import create_app
 from eventguard.clock import FrozenClock
 from eventguard.config import Settings
@@ -90,6 +91,19 @@ def settings(database: Database) -> Settings:
 @pytest.fixture
 def app(settings: Settings, database: Database, db: Session, clock: FrozenClock) -> FastAPI:
     return create_app(settings, database=database, clock=clock)
+
+
+ProcessJournal = Callable[[], ProcessReport]
+
+
+@pytest.fixture
+def process_journal(app: FastAPI) -> ProcessJournal:
+    """``process_journal()`` processes every accepted intake request now (what the journal
+    processor of ``eventguard serve`` does moments after the answer); tests call it instead of
+    waiting."""
+    from eventguard.alerts.journal.process import process_pending
+
+    return lambda: process_pending(database=app.state.db, clock=app.state.clock)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from http import HTTPStatus
@@ -14,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eventguard import __version__
-from eventguard.alerts.groupcommit import GroupCommitter
+from eventguard.alerts.journal.accept import Accepter
 from eventguard.bodylimit import BodyLimit, BodyTooLarge
 from eventguard.clock import Clock, SystemClock
 from eventguard.config import Settings, get_settings
@@ -25,6 +26,7 @@ from eventguard.logs import get_logger, request_id_var
 from eventguard.security import SecurityHeaders, is_https
 
 log = get_logger("eventguard.http")
+INTAKE_PREFIX = "/api/v1/integrations/"  # accepted alerts are counted in /metrics, not logged one by one
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -158,14 +160,15 @@ class RequestIds:
                 await JSONResponse(body, status_code=500)(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
-            log.info(
-                "request",
-                request_id=rid,
-                method=scope["method"],
-                path=scope["path"],
-                status=status,
-                ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            if not (status < 300 and scope["path"].startswith(INTAKE_PREFIX)):  # intake: /metrics counts
+                log.info(
+                    "request",
+                    request_id=rid,
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    ms=round((time.perf_counter() - started) * 1000, 2),
+                )
 
 
 def create_app(
@@ -189,7 +192,9 @@ def create_app(
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url)
     app.state.clock = clock or SystemClock()
-    app.state.intake = GroupCommitter(app.state.db, app.state.clock)
+    # Intake accepts into the journal and wakes this process's journal processor (serve runs one).
+    app.state.journal_wake = threading.Event()
+    app.state.accepter = Accepter(app.state.db, app.state.clock, on_commit=app.state.journal_wake.set)
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes)
     app.add_middleware(RequestIds)

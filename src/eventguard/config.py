@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest request body a route takes unless it has its own limit (alert intake, plans).",
     )
+    journal_retention_hours: int = Field(
+        default=168, ge=1, le=87_600, description="Hours processed intake journal rows are kept."
+    )
+    journal_lag_warning_seconds: float = Field(
+        default=30.0, gt=0, description="The dashboard warns when the oldest unprocessed intake is older."
+    )
     status_publish_dir: Path | None = Field(
         default=None,
         description="Directory the worker keeps the static status pages in (none: not published).",

@@ -36,6 +36,7 @@ class ErrorEnvelope(BaseModel):
 
 
 DESCRIPTIONS = {
+    400: "Malformed: the body is not JSON, is nested too deep, or is not a valid payload of its format.",
     401: "Not authenticated: no credentials, or an unknown, expired or revoked token.",
     403: "Not allowed: the role or token does not permit it, a cross-origin cookie write, or "
     "two-factor authentication still to set up.",

@@ -12,6 +12,7 @@ def include_routers(app: FastAPI) -> None:
 
     from eventguard import apidocs, health, metrics_api, openapi
     from eventguard.alerts import api as alerts_api
+    from eventguard.alerts import intake_api
     from eventguard.audit import api as audit_api
     from eventguard.auth import api as auth_api
     from eventguard.comms import api as comms_api
@@ -40,6 +41,8 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(events_api.router)
     app.include_router(incidents_api.router)
     app.include_router(notify_api.router)
+    app.include_router(intake_api.router)
+    app.include_router(intake_api.ops)
     app.include_router(alerts_api.router)
     app.include_router(plans_api.router)
     app.include_router(oncall_api.router)

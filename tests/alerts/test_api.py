@@ -20,7 +20,7 @@ from eventguard.clock import FrozenClock
 from eventguard.events.models import Event
 from eventguard.incidents.models import Incident, IncidentStatus
 from tests.alerts.fixtures import load
-from tests.conftest import AuthHeaders
+from tests.conftest import AuthHeaders, ProcessJournal
 
 
 def _token(db: Session, event: Event, clock: FrozenClock, kind: str, hmac_secret: str | None = None) -> str:
@@ -42,7 +42,7 @@ def _count(db: Session, model: type[Any]) -> int:
 
 
 def test_alertmanager_webhook_is_accepted_and_opens_an_incident(
-    client: TestClient, db: Session, event: Event, clock: FrozenClock
+    client: TestClient, db: Session, event: Event, clock: FrozenClock, process_journal: ProcessJournal
 ) -> None:
     token = _token(db, event, clock, "alertmanager")
     payload = load("alertmanager_firing")
@@ -51,7 +51,10 @@ def test_alertmanager_webhook_is_accepted_and_opens_an_incident(
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["alerts"] == len(payload["alerts"]) and len(body["incidents"]) >= 1
+    assert body["alerts"] == len(payload["alerts"]) and body["status"] == "accepted"
+    assert _count(db, Alert) == 0  # accepted (journaled), not processed yet
+    assert len(process_journal().incident_ids) >= 1
+    db.commit()  # end this session's read snapshot (SQLite WAL) before looking again
     assert _count(db, Alert) == len(payload["alerts"])
 
 
@@ -102,7 +105,7 @@ def test_generic_alerts_single_and_batch_are_accepted(
 
 
 def test_pagerduty_trigger_acknowledge_resolve_by_dedup_key(
-    client: TestClient, db: Session, event: Event, clock: FrozenClock
+    client: TestClient, db: Session, event: Event, clock: FrozenClock, process_journal: ProcessJournal
 ) -> None:
     token = _token(db, event, clock, "pagerduty")
     url = "/api/v1/integrations/pagerduty/v2/enqueue"
@@ -116,10 +119,12 @@ def test_pagerduty_trigger_acknowledge_resolve_by_dedup_key(
     }
     ack = {**load("pagerduty_acknowledge"), "routing_key": token, "dedup_key": trigger["dedup_key"]}
     assert client.post(url, json=ack).status_code == 202
+    process_journal()
     [incident] = db.scalars(select(Incident)).all()
     assert incident.status is IncidentStatus.acknowledged
     resolve = {**load("pagerduty_resolve"), "routing_key": token, "dedup_key": trigger["dedup_key"]}
     assert client.post(url, json=resolve).status_code == 202
+    process_journal()
     db.commit()  # end this session's read snapshot (SQLite WAL) before looking again
     db.refresh(incident)
     assert incident.status is IncidentStatus.monitoring and incident.firing_count == 0

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from eventguard.alerts import integrations
+from eventguard.alerts.journal.process import ProcessReport, process_pending
 from eventguard.alerts.models import Alert
 from eventguard.audit.service import Actor
 from eventguard.clock import SystemClock
@@ -105,6 +107,19 @@ def _wait_ready(url: str) -> None:
     raise RuntimeError(f"{url} did not become ready")
 
 
+def _process_until(url: str, storm_over: threading.Event, reports: list[ProcessReport]) -> None:
+    database, clock = Database(url), SystemClock()
+    try:
+        while True:
+            over = storm_over.is_set()
+            reports.append(process_pending(database=database, clock=clock))
+            if over and reports[-1].rows == 0:
+                return
+            time.sleep(0.01)
+    finally:
+        database.dispose()
+
+
 def _post_storm(args: tuple[int, list[str], str, object]) -> list[int]:
     client_number, urls, token, barrier = args
     barrier.wait()  # type: ignore[attr-defined]
@@ -142,11 +157,24 @@ def test_concurrent_alerts_of_one_group_from_several_processes_open_exactly_one_
         )
         db.commit()
     context = multiprocessing.get_context("spawn")
+    # Two journal processors share the journal while the storm is accepted (as two workers would).
+    storm_over = threading.Event()
+    reports: list[ProcessReport] = []
+    processors = [
+        threading.Thread(target=_process_until, args=(pg_url, storm_over, reports)) for _ in range(2)
+    ]
+    for thread in processors:
+        thread.start()
     with context.Manager() as manager:
         barrier = manager.Barrier(CLIENTS)
         with context.Pool(CLIENTS) as pool:
             results = pool.map(_post_storm, [(i, servers, token, barrier) for i in range(CLIENTS)])
+    storm_over.set()
+    for thread in processors:
+        thread.join(timeout=60)
     assert all(status == 200 for statuses in results for status in statuses), results
+    # Every accepted request processed exactly once, by one of the two.
+    assert sum(r.rows for r in reports) == CLIENTS * REQUESTS_PER_CLIENT
     with database.session() as db:
         incidents = db.scalars(select(Incident)).all()
         alert_total = db.scalar(select(func.count()).select_from(Alert))

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from eventguard.alerts import integrations
+from eventguard.alerts.journal.process import process_pending
 from eventguard.clock import FrozenClock
 from eventguard.comms import state, subscribers
 from eventguard.comms.models import PublicUpdate
@@ -34,7 +35,8 @@ def _alert_with_marker(client: TestClient, db: Session, event: Event, clock: Fro
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 200, response.text
-    (incident_id,) = response.json()["incidents"]
+    app = client.app
+    (incident_id,) = process_pending(database=app.state.db, clock=app.state.clock).incident_ids  # type: ignore[attr-defined]
     return int(incident_id)
 
 

@@ -120,6 +120,27 @@ class Console:
 
     url: str
     intake_token: str
+    database_url: str
+
+    def wait_for_intake(self, timeout: float = 15.0) -> None:
+        """Until every accepted intake request is processed (the server's journal processor runs
+        moments after the answer): tests wait through this, not a sleep."""
+        from sqlalchemy import func, select
+
+        from eventguard.alerts.journal.models import PENDING, JournalEntry
+
+        database = Database(self.database_url)
+        pending = select(func.count()).select_from(JournalEntry).where(JournalEntry.state == PENDING)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                with database.session() as db:
+                    if not db.scalar(pending):
+                        return
+                assert time.monotonic() < deadline, "the server did not process its intake journal"
+                time.sleep(0.05)
+        finally:
+            database.dispose()
 
 
 def _free_port() -> int:
@@ -191,7 +212,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        yield Console(base, token)
+        yield Console(base, token, url)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -38,6 +38,7 @@ def incident_url(server: Console) -> str:
     headers = {"Authorization": f"Bearer {server.intake_token}"}
     answer = httpx.post(f"{server.url}/api/v1/integrations/generic", json=alert, headers=headers, timeout=10)
     assert answer.status_code in (200, 202), answer.text
+    server.wait_for_intake()
     return f"{server.url}/incidents/1"
 
 

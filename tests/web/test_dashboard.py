@@ -93,3 +93,33 @@ def test_an_incident_shows_its_worst_sla_breached_first_then_the_nearest_deadlin
     assert sla_summary([*pending, sla_state(row(-1), now, "en")], "en").state == "breached"
     assert sla_summary([sla_state(row(5, True), now, "en")], "en").text == "met"
     assert sla_summary([], "en").state == "none"
+
+
+def test_the_dashboard_warns_when_alert_intake_is_behind(
+    sign_in: SignIn, db: Session, clock: FrozenClock, event: object
+) -> None:
+    from eventguard.alerts import integrations
+    from eventguard.alerts.journal.append import Append, JournalWriter
+    from eventguard.audit.service import Actor
+    from eventguard.db import Database
+
+    made, _token = integrations.create(
+        db=db,
+        event=event,
+        name="prom",
+        kind="alertmanager",
+        actor=Actor.cli("test"),
+        clock=clock,  # type: ignore[arg-type]
+    )
+    db.commit()
+    client = sign_in("viewer")
+    database: Database = client.app.state.db  # type: ignore[attr-defined]
+    JournalWriter(database).write(
+        [Append(made.event_id, made.id, "alertmanager", clock.now(), b"{}", 10) for _ in range(3)]
+    )
+    clock.advance(timedelta(seconds=10))
+    assert 'id="intake-lag"' not in client.get("/?lang=en").text  # behind, but within 30 s
+    clock.advance(timedelta(seconds=25))
+    page = client.get("/?lang=en").text
+    assert "Alert intake is behind: 3 accepted requests (30 alerts) wait to be processed" in page
+    assert "最早的已等待 35 秒" in client.get("/?lang=zh-CN").text

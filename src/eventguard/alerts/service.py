@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from eventguard.alerts.classify import Classification, classify, group_key
 from eventguard.alerts.formats.base import AlertIn, ParsedBatch
-from eventguard.alerts.models import Alert, AlertBatch
+from eventguard.alerts.models import Alert, AlertBatch, alert_table
 from eventguard.audit.service import Actor
 from eventguard.clock import Clock
 from eventguard.events.models import Event
@@ -53,8 +53,9 @@ class _Item:
     submission: int  # position of the request in the transaction
     also: set[int] = field(default_factory=set)  # earlier requests whose same report was merged in
     repeats: int = 1  # reports of this fingerprint in its request
-    row: Alert | None = None
+    row: Alert | None = None  # the stored row of a fingerprint seen before (None for a new one)
     was_new: bool = False
+    fresh_incident: int | None = None  # the incident a new row was inserted pointing at
     incident_before: int | None = None  # the row's incident before this report
     previous_status: str | None = None
 
@@ -213,9 +214,9 @@ def _apply_wave(
         linked.append((incident, members, actor))
     _insert_fresh(db, event.id, [i for i in items if i.row is None], group_by, clock, incident_of)
     for item in items:
-        assert item.row is not None
         if item.was_new:  # inserted with this report's values and its incident already
             continue
+        assert item.row is not None
         _update_row(item.row, item, clock)
         incident_id = incident_of.get(id(item))
         if incident_id is not None and (item.row.incident_id is None or item.alert_in.status == "firing"):
@@ -292,30 +293,28 @@ def _insert_fresh(
     clock: Clock,
     incident_of: dict[int, int],
 ) -> None:
-    """Insert unseen fingerprints in one statement batch; if a concurrent request inserted one of them
-    first (unique violation), fall back to one savepoint per alert and take the winner's row."""
+    """Insert unseen fingerprints with one Core ``INSERT`` over all rows (executemany: no ORM
+    objects, no RETURNING — nothing later needs them); if a concurrent transaction inserted one of
+    them first (unique violation), fall back to one savepoint per alert and take the winner's row."""
     if not fresh:
         return
     values = [_new_values(event_id, item, group_by, clock, incident_of.get(id(item))) for item in fresh]
     try:
-        with db.begin_nested():  # an ORM bulk INSERT: one statement batch, rows back in our order
-            statement = insert(Alert).returning(Alert, sort_by_parameter_order=True)
-            rows = list(db.scalars(statement, values))
+        with db.begin_nested():
+            db.execute(insert(alert_table), values)
     except IntegrityError:
         for item, row_values in zip(fresh, values, strict=True):
             _insert_or_lock(db, event_id, item, row_values)
         return
-    for item, row in zip(fresh, rows, strict=True):
-        item.row, item.was_new = row, True
+    for item, row_values in zip(fresh, values, strict=True):
+        item.was_new, item.fresh_incident = True, row_values["incident_id"]
 
 
 def _insert_or_lock(db: Session, event_id: int, item: _Item, values: dict[str, Any]) -> None:
-    row = Alert(**values)
     try:
         with db.begin_nested():
-            db.add(row)
-            db.flush()
-        item.row, item.was_new = row, True
+            db.execute(insert(alert_table), [values])
+        item.was_new, item.fresh_incident = True, values["incident_id"]
     except IntegrityError:
         query = select(Alert).where(
             Alert.event_id == event_id, Alert.fingerprint == item.alert_in.fingerprint
@@ -346,8 +345,8 @@ def _tally(incident: Incident, members: list[_Item]) -> tuple[int, int]:
     incident row is locked, so no one else moves the counts meanwhile."""
     total, firing = incident.alert_count, incident.firing_count
     for member in members:
-        assert member.row is not None
-        was_in, now_in = member.incident_before == incident.id, member.row.incident_id == incident.id
+        now = member.fresh_incident if member.was_new else member.row.incident_id if member.row else None
+        was_in, now_in = member.incident_before == incident.id, now == incident.id
         total += int(now_in) - int(was_in)
         firing += int(now_in and member.alert_in.status == "firing")
         firing -= int(was_in and member.previous_status == "firing")

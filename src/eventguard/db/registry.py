@@ -14,6 +14,7 @@ DOMAINS_WITH_MODELS = (
     "outbox",
     "incidents",
     "alerts",
+    "alerts.journal",
     "notify",
     "comms",
     "oncall",

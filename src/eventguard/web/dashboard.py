@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from eventguard.alerts.journal import process as journal
 from eventguard.deps import ClockDep, DbSession
 from eventguard.events import service as events
 from eventguard.events.models import Event
@@ -114,4 +115,8 @@ def dashboard(request: Request, db: DbSession, clock: ClockDep) -> Response:
         return principal
     lang, now = page_language(request), clock.now()
     cards = [_event_card(db, event, now, lang) for event in events.list_events(db=db)]
-    return render(request, "dashboard.html", {"user": principal.user, "cards": cards, "now": now})
+    lag = journal.lag(db=db, clock=clock)
+    threshold = request.app.state.settings.journal_lag_warning_seconds
+    intake = {"lag": lag, "late": lag.oldest_age > threshold, "threshold": threshold}
+    context = {"user": principal.user, "cards": cards, "now": now, "intake": intake}
+    return render(request, "dashboard.html", context)

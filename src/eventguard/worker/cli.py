@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from eventguard.alerts.journal.process import process_pending
+from eventguard.alerts.journal.runner import JournalProcessor
 from eventguard.cli.context import settings
 from eventguard.clock import SystemClock
 from eventguard.db import Database
@@ -28,8 +30,8 @@ def worker(
         "(default: EVENTGUARD_STATUS_PUBLISH_DIR).",
     ),
 ) -> None:
-    """Run the background jobs: auto-resolve, outbox reactions, notification delivery, escalations,
-    SLA breaches, and the static status pages when a publish directory is set."""
+    """Run the background jobs: the intake journal, auto-resolve, outbox reactions, notification
+    delivery, escalations, SLA breaches, and the static status pages when a publish directory is set."""
     cfg = settings()
     if publish_dir is not None:
         cfg = cfg.model_copy(update={"status_publish_dir": publish_dir})
@@ -38,12 +40,28 @@ def worker(
     context = WorkerContext(clock=SystemClock(), settings=cfg, lease=timedelta(seconds=lease))
     try:
         if once:
+            process_pending(database=database, clock=context.clock)
             run_once(database=database, context=context)
             return
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-        run_forever(database=database, context=context, interval=interval, stop=stop)
+        stop, wake = threading.Event(), threading.Event()
+
+        def _stop(*_: object) -> None:
+            stop.set()
+            wake.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        # The journal: rows appended by API processes are looked for every 50 ms (PostgreSQL: any
+        # number of workers share it, see alerts/journal/process.py).
+        processor = JournalProcessor(
+            database=database, clock=context.clock, after=lambda _report: wake.set(), poll=0.05
+        )
+        journal = threading.Thread(
+            target=processor.run_forever, args=(stop,), name="eventguard-journal", daemon=True
+        )
+        journal.start()
+        run_forever(database=database, context=context, interval=interval, stop=stop, wake=wake)
+        journal.join(timeout=10)
     finally:
         context.http.close()
         database.dispose()

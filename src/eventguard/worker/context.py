@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -27,6 +27,8 @@ class WorkerContext:
     name: str = field(default_factory=_worker_name)
     # How long a claimed delivery is ours; a worker that dies mid-send loses its claims after this.
     lease: timedelta = timedelta(seconds=60)
+    # When periodic jobs last ran (e.g. the journal prune), by job name.
+    marks: dict[str, datetime] = field(default_factory=dict, repr=False, compare=False)
     # Made from ``settings.status_publish_dir``: the passes keep that directory's pages current.
     publisher: AutoPublisher | None = field(init=False, default=None, repr=False, compare=False)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from eventguard.alerts.journal import process as journal
 from eventguard.db import Database
 from eventguard.incidents import grouping
 from eventguard.incidents.models import Incident, IncidentStatus
@@ -21,6 +22,7 @@ from eventguard.worker.dispatch import dispatch_pending
 
 log = get_logger("eventguard.worker")
 PUBLISH_EVERY = timedelta(seconds=1)  # the static status page is checked at most this often
+PRUNE_EVERY = timedelta(minutes=10)  # the intake journal's processed rows are pruned at most this often
 
 
 @dataclass
@@ -31,6 +33,7 @@ class PassReport:
     escalations: list[int] = field(default_factory=list)
     delivered: int = 0
     published: list[Path] = field(default_factory=list)
+    pruned: int = 0
 
 
 def run_once(*, database: Database, context: WorkerContext) -> PassReport:
@@ -54,6 +57,7 @@ def run_once(*, database: Database, context: WorkerContext) -> PassReport:
         db.commit()
     report.delivered = sender.deliver_due(database=database, context=context)
     report.published = publish_status_pages(database=database, context=context)
+    report.pruned = prune_journal(database=database, context=context)
     if report.published:
         log.info("status_pages_published", files=len(report.published))
     return report
@@ -71,10 +75,32 @@ def publish_status_pages(*, database: Database, context: WorkerContext) -> list[
     return publisher.publish_changed(database=database, settings=context.settings, clock=context.clock)
 
 
+def prune_journal(*, database: Database, context: WorkerContext) -> int:
+    """Delete processed intake journal rows past ``settings.journal_retention_hours``, at most once
+    every ``PRUNE_EVERY``; returns how many."""
+    now, last = context.clock.now(), context.marks.get("journal_prune")
+    if last is not None and last <= now < last + PRUNE_EVERY:
+        return 0
+    context.marks["journal_prune"] = now
+    retention = timedelta(hours=context.settings.journal_retention_hours)
+    with database.session(write=True) as db:
+        pruned = journal.prune(db=db, clock=context.clock, retention=retention)
+        db.commit()
+    if pruned:
+        log.info("journal_pruned", rows=pruned)
+    return pruned
+
+
 def run_forever(
-    *, database: Database, context: WorkerContext, interval: float, stop: threading.Event
+    *,
+    database: Database,
+    context: WorkerContext,
+    interval: float,
+    stop: threading.Event,
+    wake: threading.Event | None = None,
 ) -> None:
-    """Repeat ``run_once`` every ``interval`` seconds until ``stop`` is set; errors are logged, not fatal."""
+    """Repeat ``run_once`` every ``interval`` seconds until ``stop`` is set, at once when ``wake`` is
+    set (the journal processor sets it after new incidents); errors are logged, not fatal."""
     while not stop.is_set():
         busy = False
         try:
@@ -83,4 +109,8 @@ def run_forever(
         except Exception:  # a failing pass must not kill the worker; the next pass retries
             log.exception("worker_pass_failed")
         if not busy:  # after real work, look again at once: a storm drains without pauses
-            stop.wait(interval)
+            if wake is None:
+                stop.wait(interval)
+            else:
+                wake.wait(interval)
+                wake.clear()

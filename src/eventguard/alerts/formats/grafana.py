@@ -16,6 +16,8 @@ from typing import Any
 from eventguard.alerts.formats.alertmanager import GroupShape, read_group
 from eventguard.alerts.formats.base import AlertFormat, ParsedBatch
 from eventguard.alerts.formats.checks import PayloadCheck
+from eventguard.errors import Unauthorized
+from eventguard.i18n import Message
 from eventguard.plugins import hookimpl
 
 GRAFANA = GroupShape(
@@ -36,6 +38,7 @@ GRAFANA = GroupShape(
 # accepted when no header name is configured: the signature itself is what authenticates.
 DEFAULT_SIGNATURE_HEADERS = ("X-Grafana-Alerting-Signature", "X-Grafana-Alert-Signature")
 TIMESTAMP_TOLERANCE_SECONDS = 300
+TIMESTAMP_HEADER = "X-Grafana-Alerting-Signature-Timestamp"
 
 
 class GrafanaFormat:
@@ -50,6 +53,17 @@ class GrafanaFormat:
         if isinstance(payload, dict):
             check.count(payload, "orgId", ())
         return read_group(check, payload, GRAFANA)
+
+    def check_request(
+        self, *, secret: str | None, body: bytes, headers: Mapping[str, str], received_at: datetime
+    ) -> None:
+        """Intake hook: the HMAC signature, when the integration has a secret (401 otherwise)."""
+        if secret is None:
+            return
+        lowered = {name.lower() for name in headers}
+        timestamp_header = TIMESTAMP_HEADER if TIMESTAMP_HEADER.lower() in lowered else None
+        if not verify_grafana_hmac(body, headers, secret, timestamp_header, received_at):
+            raise Unauthorized(Message("The Grafana signature does not match."), code="bad_signature")
 
 
 def verify_grafana_hmac(

@@ -13,7 +13,7 @@ JSON-encoded). Acknowledge and resolve events carry no labels: they name their a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from eventguard.alerts.formats.base import (
     format_loc,
 )
 from eventguard.alerts.formats.checks import PayloadCheck
+from eventguard.errors import EventGuardError
 from eventguard.i18n import Message
 from eventguard.plugins import hookimpl
 
@@ -69,6 +70,35 @@ class PagerDutyFormat:
         if alert is None:
             alert = _follow_up(payload, action == "resolve", dedup_key or "", received_at)
         return ParsedBatch(alerts=[alert], raw=payload)
+
+    # Intake hooks (alerts/journal/accept.py): PagerDuty's token is in the body, its answers are its own.
+
+    def request_token(self, payload: Any, headers: Mapping[str, str]) -> str | None:
+        """The ``routing_key`` is the integration token."""
+        key = payload.get("routing_key") if isinstance(payload, dict) else None
+        return key if isinstance(key, str) else None
+
+    def journal_payload(self, payload: Any, batch: ParsedBatch) -> Any:
+        """A trigger without ``dedup_key`` is journaled with the key generated for it, so that the
+        key answered now is the one the processor uses later."""
+        if isinstance(payload, dict) and not (payload.get("dedup_key") or "").strip():
+            return {**payload, "dedup_key": batch.alerts[0].fingerprint}
+        return None
+
+    def accepted_answer(self, batch: ParsedBatch, journal_id: int) -> tuple[int, dict[str, Any]]:
+        """202 ``{"status": "success", "message": "Event processed", "dedup_key": …}``."""
+        return 202, pagerduty_success_body(batch.alerts[0].fingerprint)
+
+    def refused_answer(self, exc: EventGuardError) -> tuple[int, dict[str, Any]]:
+        """PagerDuty's error shapes: 400 ``invalid event`` with ``errors``, ``invalid request`` for a
+        body that is not JSON or too large."""
+        if isinstance(exc, PayloadInvalid):
+            return 400, pagerduty_error_body(exc)
+        if exc.code == "invalid_json":
+            return 400, _pd_error_body(["JSON parse error"], "invalid request")
+        if exc.status_code == 413:
+            return 413, _pd_error_body(["Payload too large"], "invalid request")
+        return exc.status_code, _pd_error_body([exc.message], "invalid event")
 
     def _trigger(
         self, check: PayloadCheck, body: dict[str, Any], dedup_key: str | None, received_at: datetime
@@ -207,6 +237,11 @@ def dedup_key_of(batch: ParsedBatch) -> str:
 def pagerduty_success_body(dedup_key: str) -> dict[str, str]:
     """PagerDuty's 202 body: ``{"status": "success", "message": "Event processed", "dedup_key": ...}``."""
     return {"status": "success", "message": "Event processed", "dedup_key": dedup_key}
+
+
+def _pd_error_body(errors: list[str], state: str) -> dict[str, Any]:
+    message = "Event object is invalid" if state == "invalid event" else state
+    return {"status": state, "message": message, "errors": errors}
 
 
 def pagerduty_error_body(exc: PayloadInvalid) -> dict[str, Any]:

@@ -1,0 +1,201 @@
+"""``eventguard serve``'s HTTP protocol: uvicorn's httptools protocol with two shortcuts below ASGI.
+
+- the public status page's fresh documents (comms/protocol.py);
+- alert intake: a ``POST /api/v1/integrations/{kind}`` (or PagerDuty's ``…/pagerduty/v2/enqueue``)
+  is read, accepted into the journal and answered from the parser's callbacks, without the ASGI
+  request cycle, routing, middleware or a log line (counters in /metrics). Answers are those of the
+  route (alerts/intake_api.py), which handles everything unusual: a pipelined request, an
+  ``Expect: 100-continue``, a query string, an unknown format, a chunked body.
+
+It subclasses uvicorn's protocol, whose internals are not a public API: the tests run the same
+requests through this protocol and through plain uvicorn (tests/alerts/test_protocol.py), and uvicorn
+is pinned in the lock file."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import orjson
+
+from eventguard.alerts.intake_api import MAX_BODY
+from eventguard.alerts.journal import metrics
+from eventguard.alerts.journal.accept import Accepter
+from eventguard.app import error_body
+from eventguard.comms.protocol import ANSWERED, StatusPageProtocol, _application
+from eventguard.errors import EventGuardError, PayloadTooLarge
+from eventguard.i18n import Message, from_accept_language, normalize_language, t
+from eventguard.logs import get_logger
+from eventguard.security import DEFAULT_POLICY, header_list, is_https
+
+_INTAKE = re.compile(rb"^/api/v1/integrations/(?:([a-z][a-z0-9_-]{0,31})|pagerduty/v2/enqueue)$")
+log = get_logger("eventguard.http")
+_REASONS = {
+    200: b"OK",
+    202: b"Accepted",
+    400: b"Bad Request",
+    401: b"Unauthorized",
+    403: b"Forbidden",
+    404: b"Not Found",
+    413: b"Content Too Large",
+    422: b"Unprocessable Content",
+    500: b"Internal Server Error",
+}
+
+
+class _InFlight:
+    """uvicorn's view of a request answered here while its accept is being committed: not complete
+    (so uvicorn queues whatever comes next), and told when the client goes away."""
+
+    response_complete = False
+    disconnected = False
+    keep_alive = True
+
+    class message_event:
+        @staticmethod
+        def set() -> None:
+            return None
+
+
+class EventGuardProtocol(StatusPageProtocol):
+    _intake: tuple[str, bytearray] | None = None
+    _intake_bound: tuple[Accepter, list[tuple[bytes, bytes]], str] | None = None
+
+    def on_headers_complete(self) -> None:
+        if self.parser.get_method() == b"POST" and self.url.startswith(b"/api/v1/integrations/"):
+            kind = self._intake_kind()
+            if kind is not None:
+                self._intake = (kind, bytearray())
+                self.cycle = _InFlight()  # type: ignore[assignment]
+                return
+        super().on_headers_complete()
+
+    def _intake_kind(self) -> str | None:
+        if self.pipeline or not self._idle() or self.parser.should_upgrade() or self.expect_100_continue:
+            return None
+        found = _INTAKE.match(self.url)
+        if found is None:
+            return None
+        bound = self._bind_intake()
+        if bound is None:
+            return None
+        kind = found.group(1).decode("ascii") if found.group(1) else "pagerduty"
+        try:
+            bound[0].format(kind)
+        except EventGuardError:
+            return None  # unknown format: the route answers 404 in the envelope
+        for name, value in self.headers:
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > MAX_BODY:
+                    return None  # the route answers 413 without reading it
+            elif name == b"transfer-encoding":
+                return None  # chunked: the route counts it against the limit as it arrives
+        return kind
+
+    def _bind_intake(self) -> tuple[Accepter, list[tuple[bytes, bytes]], str] | None:
+        bound = self._intake_bound
+        if bound is None:
+            application = _application(self.app)
+            state = getattr(application, "state", None)
+            accepter = getattr(state, "accepter", None)
+            if accepter is None:
+                return None
+            settings = state.settings  # type: ignore[union-attr]
+            headers = header_list(DEFAULT_POLICY, https=is_https(settings.base_url))
+            bound = (accepter, [*headers, (b"cache-control", b"no-store")], settings.default_language)
+            self._intake_bound = bound  # looked up once per connection
+        return bound
+
+    def on_body(self, body: bytes) -> None:
+        if self._intake is None:
+            super().on_body(body)
+            return
+        buffer = self._intake[1]
+        if len(buffer) <= MAX_BODY:
+            buffer += body
+
+    def on_message_complete(self) -> None:
+        if self._intake is None:
+            super().on_message_complete()
+            return
+        kind, body = self._intake
+        self._intake = None
+        self.flow.pause_reading()  # nothing more from this connection until this one is answered
+        task = self.loop.create_task(self._accept(kind, bytes(body)))
+        task.add_done_callback(self.tasks.discard)
+        self.tasks.add(task)
+
+    async def _accept(self, kind: str, body: bytes) -> None:
+        bound = self._intake_bound
+        assert bound is not None
+        accepter, security, default_language = bound
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in self.headers}
+        try:
+            if len(body) > MAX_BODY:
+                message = Message("The request body is larger than {limit} bytes.", {"limit": MAX_BODY})
+                raise PayloadTooLarge(message, details={"limit": MAX_BODY}, code="payload_too_large")
+            accepted = await accepter.accept(kind, body, headers)
+        except EventGuardError as exc:
+            metrics.REFUSED.labels(exc.code).inc()
+            shaped = accepter.refusal(kind, exc)  # the format's own shape, e.g. PagerDuty's
+            if shaped is not None:
+                self._answer(*shaped, security)
+                return
+            envelope = {"error": exc.to_dict(_language(headers, default_language))}
+            self._answer(exc.status_code, envelope, security, extra=exc.headers())
+            return
+        except Exception as exc:  # the journal could not be written: the route's 500, with a request id
+            request_id = uuid.uuid4().hex
+            log.exception("unhandled_error", error=repr(exc), request_id=request_id)
+            text = t("Internal error; it has been logged.", _language(headers, default_language))
+            self._answer(
+                500,
+                error_body("internal_error", text, {"request_id": request_id}),
+                security,
+                request_id=request_id,
+            )
+            return
+        metrics.ACCEPTED_REQUESTS.labels(kind).inc()
+        metrics.ACCEPTED_ALERTS.labels(kind).inc(len(accepted.batch.alerts))
+        self._answer(*accepter.answer(kind, accepted), security)
+
+    def _answer(
+        self,
+        status: int,
+        body: dict[str, Any],
+        security: list[tuple[bytes, bytes]],
+        *,
+        extra: dict[str, str] | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        if self.transport.is_closing():
+            return
+        payload = orjson.dumps(body)
+        keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
+        reason = _REASONS.get(status, b"")
+        lines = [b"HTTP/1.1 %d %s\r\n" % (status, reason)]
+        lines += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
+        lines += [
+            b"content-type: application/json\r\n",
+            b"content-length: %d\r\n" % len(payload),
+            b"x-request-id: " + (request_id or uuid.uuid4().hex).encode("ascii") + b"\r\n",
+        ]
+        lines += [name + b": " + value + b"\r\n" for name, value in security]
+        lines += [f"{name}: {value}\r\n".encode("latin-1") for name, value in (extra or {}).items()]
+        if not keep_alive or status == 413:
+            lines.append(b"connection: close\r\n")
+            keep_alive = False
+        lines += [b"\r\n", payload]
+        self.transport.write(b"".join(lines))
+        self.cycle = ANSWERED
+        if keep_alive:
+            self.on_response_complete()  # counts it, resumes reading, arms the keep-alive timeout
+        else:
+            self.server_state.total_requests += 1
+            self.transport.close()
+
+
+def _language(headers: dict[str, str], default: str) -> str:
+    chosen = from_accept_language(headers.get("accept-language"))
+    return normalize_language(chosen) if chosen else default
