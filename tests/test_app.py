@@ -89,3 +89,10 @@ def test_an_unhandled_error_answers_500_with_its_request_id_and_is_logged_once(a
     assert [entry["event"] for entry in errors] == ["unhandled_error"]
     assert errors[0]["exc_info"] is True and "a bug" in errors[0]["error"]
     assert errors[0]["request_id"] == "rid-500"
+
+
+def test_a_body_that_is_not_utf8_json_is_a_422_like_any_unreadable_json(client: TestClient) -> None:
+    for body in (b"\xff\xfe{", b"{nope"):
+        answer = client.post("/api/v1/auth/login", content=body, headers={"Content-Type": "application/json"})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["code"] == "invalid_input"

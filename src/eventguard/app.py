@@ -109,6 +109,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if isinstance(exc, BodyTooLarge):
             return too_large_response(request, exc)
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # A body that is not UTF-8 JSON: the same 422 as any other JSON that cannot be read.
+            message = t("The request does not match the expected shape.", request_language(request))
+            details = [{"loc": ["body"], "msg": "JSON decode error", "type": "json_invalid"}]
+            return JSONResponse(error_body("invalid_input", message, details), status_code=422)
         code = _HTTP_CODES.get(exc.status_code, "error")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:

@@ -86,6 +86,9 @@ def declare_errors(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
                 answers.setdefault("403", _answer(403))
             if "requestBody" in operation:
                 answers.setdefault("413", _answer(413))
+                answers.setdefault("422", _answer(422))  # a body that is not JSON, whatever the route
+            if "{" in (getattr(route, "path_format", None) or ""):  # a path naming what may not exist
+                answers.setdefault("404", _answer(404))
             if "422" in answers:
                 answers["422"] = _answer(422)
             for answer in answers.values():  # errors are JSON, whatever the route's own media type
