@@ -11,14 +11,14 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from eventguard.i18n import t
+from eventguard.notify.channels import facts_for
 from eventguard.notify.channels.base import Notification
 from eventguard.notify.deliveries import deserialise, serialise
 from eventguard.notify.models import Delivery, DeliveryAttempt, DeliveryStatus
 
 WINDOW = timedelta(seconds=60)
-# Messages per WINDOW per robot or webhook URL (PROTOCOLS.md: WeCom and DingTalk 20/min, Feishu
-# 100/min, Slack about 1/s).
-LIMITS: dict[str, int] = {"wecom": 20, "dingtalk": 20, "feishu": 100, "slack": 60}
+# Messages per WINDOW per robot or webhook URL: each channel class declares its ``rate_limit``
+# (PROTOCOLS.md: WeCom and DingTalk 20/min, Feishu 100/min, Slack about 1/s).
 MAX_MERGED = 50
 # A merged message lists one line per notification; WeCom takes 4096 bytes of markdown (CJK: 3 bytes).
 MERGED_BUDGET = 1300
@@ -37,7 +37,7 @@ def _same_channel(delivery: Delivery) -> ColumnElement[bool]:
 def admit(db: Session, delivery: Delivery, now: datetime) -> bool:
     """True if ``delivery`` may be sent now (possibly carrying merged siblings); False if it was
     postponed until its channel's window frees."""
-    limit = LIMITS.get(delivery.channel_kind)
+    limit = facts_for(delivery.channel_kind).rate_limit
     if limit is None:
         return True
     window = (

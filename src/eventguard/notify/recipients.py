@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventguard.notify.channels import facts_for
 from eventguard.plans.schemas import Channel, ChannelTarget, Person, PersonTarget, PlanSpec, TeamTarget
 
-IM_KINDS = ("wecom", "dingtalk", "feishu", "slack")
 OnCallLookup = Callable[[str], list[str]]  # team id -> person ids on call now
 
 
@@ -63,14 +63,15 @@ def contact_methods(spec: PlanSpec, person: Person) -> tuple[ContactMethod, ...]
     ]
     methods: list[ContactMethod] = []
     for channel in channels:
-        handle = getattr(person.im, channel.type, None) if channel.type in IM_KINDS else None
+        field = facts_for(channel.type).im_handle  # which of the person's IM handles this channel uses
+        handle = getattr(person.im, field, None) if field else None
         if handle:
             methods.append(channel_method(channel, mention=handle))
     if person.email:
         methods.append(ContactMethod(kind="email", address=person.email, options={"person": person.id}))
     if person.phone:
         for channel in channels:
-            if channel.type == "webhook":
+            if facts_for(channel.type).pages_by_phone:
                 method = channel_method(channel)
                 methods.append(
                     ContactMethod(
@@ -152,5 +153,5 @@ def _add_team(
             add(f"team:{team.id}:{item.role}#{person.id}", person, contact_methods(spec, person))
     for channel_id in team.channels:  # the team's group channels hear about it too
         channel = _channel(spec, channel_id)
-        if channel is not None and channel.type != "webhook":  # a paging gateway needs a person
+        if channel is not None and not facts_for(channel.type).pages_by_phone:  # it needs a person
             add(f"channel:{channel.id}", None, (channel_method(channel),))

@@ -29,10 +29,10 @@ import httpx
 
 from eventguard.clock import Clock
 from eventguard.config import Settings
-from eventguard.notify.channels.base import Channel, ChannelContext, TransportError
+from eventguard.notify.channels.base import Channel, ChannelContext, ChannelFacts, TransportError, facts_of
 from eventguard.plugins import channel_classes
 
-__all__ = ["WorkerResources", "build_channel", "channels"]
+__all__ = ["WorkerResources", "build_channel", "channel_facts", "channels", "facts_for"]
 
 
 class WorkerResources(Protocol):
@@ -51,6 +51,19 @@ class WorkerResources(Protocol):
 def channels() -> dict[str, type[Channel]]:
     """Every installed channel class by kind (built-in and plugins')."""
     return channel_classes()
+
+
+def channel_facts() -> dict[str, ChannelFacts]:
+    """The vendor facts (rate limit, key placement, IM handle, config schema) of every installed
+    channel kind."""
+    return {kind: facts_of(found) for kind, found in channels().items()}
+
+
+def facts_for(kind: str) -> ChannelFacts:
+    """The facts of channel ``kind``; the defaults (no limit, key as bearer token, no IM handle) for
+    a kind no installed plugin provides."""
+    found = channels().get(kind)
+    return facts_of(found) if found is not None else ChannelFacts(kind=kind)
 
 
 def build_channel(kind: str, resources: WorkerResources | ChannelContext) -> Channel:

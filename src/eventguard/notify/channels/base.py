@@ -26,6 +26,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Protocol
 
 import httpx
+from pydantic import BaseModel, ConfigDict
 
 from eventguard.clock import Clock
 from eventguard.config import Settings
@@ -104,13 +105,83 @@ class ChannelContext:
 
 class Channel(Protocol):
     """A delivery channel. ``kind`` names it in plans and in the registry; ``send`` returns a
-    receipt or raises :class:`TransportError`."""
+    receipt or raises :class:`TransportError`. Its vendor facts are optional class attributes, read
+    through :func:`facts_of` (see :class:`ChannelFacts` for each one and its default)."""
 
     kind: ClassVar[str]
 
     def __init__(self, context: ChannelContext) -> None: ...
 
     def send(self, notification: Notification, target: ChannelTarget) -> DeliveryReceipt: ...
+
+
+class ChannelConfig(BaseModel):
+    """The channel-specific keys a plan channel may set under ``config`` (none by default). A channel
+    declares its own subclass as ``config_schema``; the plan validator checks a plan against it and
+    the values reach the channel as ``target.options``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class KeyJoin:
+    """How the key a plan keeps in ``secret_env`` joins the channel's address at send time:
+    as a query parameter (``query="key"``: WeCom's ``?key=``, DingTalk's ``access_token``), as the
+    last path segment (``path=True``: Feishu's hook id, Slack's webhook path), or, by default, not
+    at all: it is handed to the channel as ``options["bearer_token"]`` (e-mail, webhook, plugins)."""
+
+    query: str | None = None
+    path: bool = False
+
+    def join(self, address: str, key: str | None, options: dict[str, Any]) -> str:
+        """``address`` with ``key`` put in (``options`` gets the bearer token, if that is where)."""
+        if key is None:
+            return address
+        if self.query is not None:
+            separator = "&" if "?" in address else "?"
+            return f"{address}{separator}{self.query}={key}"
+        if self.path:
+            return f"{address.rstrip('/')}/{key}"
+        options["bearer_token"] = key
+        return address
+
+
+BEARER = KeyJoin()
+
+
+@dataclass(frozen=True)
+class ChannelFacts:
+    """What the rest of EventGuard needs to know about a channel kind, from its class attributes:
+
+    - ``rate_limit``: messages a minute per robot/URL (``None``: unlimited); bursts beyond it are
+      coalesced (``notify.coalesce``);
+    - ``key_join``: a :class:`KeyJoin` (default: a bearer token);
+    - ``im_handle``: the field of a person's ``im`` handles it mentions them with (``None``: it
+      cannot mention people, so it is no way to reach one person);
+    - ``pages_by_phone``: a paging gateway: reaches a person by their phone number, and is not
+      posted to as a team's group channel;
+    - ``config_schema``: a :class:`ChannelConfig` subclass for the plan channel's ``config``.
+    """
+
+    kind: str
+    rate_limit: int | None = None
+    key_join: KeyJoin = BEARER
+    im_handle: str | None = None
+    pages_by_phone: bool = False
+    config_schema: type[ChannelConfig] = ChannelConfig
+
+
+def facts_of(channel_class: type[Any]) -> ChannelFacts:
+    """The :class:`ChannelFacts` a channel class declares, defaults for what it leaves out."""
+    defaults = ChannelFacts(kind=channel_class.kind)
+    return ChannelFacts(
+        kind=channel_class.kind,
+        rate_limit=getattr(channel_class, "rate_limit", defaults.rate_limit),
+        key_join=getattr(channel_class, "key_join", defaults.key_join),
+        im_handle=getattr(channel_class, "im_handle", defaults.im_handle),
+        pages_by_phone=getattr(channel_class, "pages_by_phone", defaults.pages_by_phone),
+        config_schema=getattr(channel_class, "config_schema", defaults.config_schema),
+    )
 
 
 TEMPORARY_STATUSES = frozenset({408, 425, 429})

@@ -33,6 +33,7 @@ from eventguard.notify.channels.base import (
     ChannelContext,
     ChannelTarget,
     DeliveryReceipt,
+    KeyJoin,
     Notification,
     json_answer,
     robot_outcome,
@@ -55,6 +56,9 @@ class DingtalkChannel:
     """Posts markdown messages to a DingTalk custom robot, signed when it has a secret."""
 
     kind: ClassVar[str] = "dingtalk"
+    rate_limit: ClassVar[int] = 20  # messages a minute per robot
+    key_join: ClassVar[KeyJoin] = KeyJoin(query="access_token")
+    im_handle: ClassVar[str] = "dingtalk"
 
     def __init__(self, context: ChannelContext) -> None:
         self._http = context.http

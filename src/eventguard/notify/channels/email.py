@@ -33,9 +33,11 @@ from email.utils import format_datetime, parseaddr
 from typing import Any, ClassVar
 
 from jinja2 import Environment
+from pydantic import Field
 
 from eventguard.config import Settings
 from eventguard.notify.channels.base import (
+    ChannelConfig,
     ChannelContext,
     ChannelTarget,
     DeliveryReceipt,
@@ -71,10 +73,17 @@ _HTML = Environment(autoescape=True).from_string(
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 
 
+class EmailConfig(ChannelConfig):
+    """An e-mail channel's ``config``: extra headers of every message it sends."""
+
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
 class EmailChannel:
     """Sends notifications as e-mail through the configured SMTP server."""
 
     kind: ClassVar[str] = "email"
+    config_schema: ClassVar[type[ChannelConfig]] = EmailConfig
 
     def __init__(self, context: ChannelContext) -> None:
         self._settings = context.settings

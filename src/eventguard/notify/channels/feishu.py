@@ -27,6 +27,7 @@ from eventguard.notify.channels.base import (
     ChannelContext,
     ChannelTarget,
     DeliveryReceipt,
+    KeyJoin,
     Notification,
     json_answer,
     robot_outcome,
@@ -49,6 +50,9 @@ class FeishuChannel:
     """Posts message cards to a Feishu / Lark custom bot, signed when it has a secret."""
 
     kind: ClassVar[str] = "feishu"
+    rate_limit: ClassVar[int] = 100  # messages a minute per bot
+    key_join: ClassVar[KeyJoin] = KeyJoin(path=True)  # the hook id ends the path
+    im_handle: ClassVar[str] = "feishu"
 
     def __init__(self, context: ChannelContext) -> None:
         self._http = context.http

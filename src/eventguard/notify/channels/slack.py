@@ -19,7 +19,13 @@ import re
 from typing import Any, ClassVar
 
 from eventguard.i18n import t
-from eventguard.notify.channels.base import ChannelContext, ChannelTarget, DeliveryReceipt, Notification
+from eventguard.notify.channels.base import (
+    ChannelContext,
+    ChannelTarget,
+    DeliveryReceipt,
+    KeyJoin,
+    Notification,
+)
 from eventguard.notify.channels.render import (
     drill_banner,
     fit_chars,
@@ -43,6 +49,9 @@ class SlackChannel:
     """Posts Block Kit messages to a Slack incoming webhook."""
 
     kind: ClassVar[str] = "slack"
+    rate_limit: ClassVar[int] = 60  # about one message a second per webhook
+    key_join: ClassVar[KeyJoin] = KeyJoin(path=True)  # the webhook path T…/B…/… ends the URL
+    im_handle: ClassVar[str] = "slack"
 
     def __init__(self, context: ChannelContext) -> None:
         self._http = context.http

@@ -33,9 +33,11 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from eventguard.notify.channels.base import (
+    BEARER,
     ChannelContext,
     ChannelTarget,
     DeliveryReceipt,
+    KeyJoin,
     Notification,
     TransportError,
     json_bytes,
@@ -50,6 +52,8 @@ class WebhookChannel:
     """Posts Standard Webhooks events to any HTTP endpoint (and through it to SMS/voice gateways)."""
 
     kind: ClassVar[str] = "webhook"
+    key_join: ClassVar[KeyJoin] = BEARER  # sent as Authorization: Bearer
+    pages_by_phone: ClassVar[bool] = True  # a paging gateway: texts or calls one person
 
     def __init__(self, context: ChannelContext) -> None:
         self._http = context.http

@@ -18,12 +18,14 @@ minute per robot) is retried, 93000 (invalid webhook URL) and every other code a
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from eventguard.notify.channels.base import (
+    ChannelConfig,
     ChannelContext,
     ChannelTarget,
     DeliveryReceipt,
+    KeyJoin,
     Notification,
     TransportError,
     json_answer,
@@ -45,10 +47,20 @@ RATE_LIMITED = 45009  # "api freq out of limit": the robot's minute window is fu
 INVALID_WEBHOOK_URL = 93000
 
 
+class WecomConfig(ChannelConfig):
+    """A WeCom channel's ``config``: the message type (``format``)."""
+
+    format: Literal["markdown", "text"] = "markdown"
+
+
 class WecomChannel:
     """Posts markdown (or text) messages to a WeCom group robot."""
 
     kind: ClassVar[str] = "wecom"
+    rate_limit: ClassVar[int] = 20  # messages a minute per robot
+    key_join: ClassVar[KeyJoin] = KeyJoin(query="key")
+    im_handle: ClassVar[str] = "wecom"
+    config_schema: ClassVar[type[ChannelConfig]] = WecomConfig
 
     def __init__(self, context: ChannelContext) -> None:
         self._http = context.http

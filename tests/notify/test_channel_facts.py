@@ -1,0 +1,55 @@
+"""A channel's vendor facts live on its class; targets, coalescing and recipients read them from the
+registry, so a plugin's channel is treated like a built-in one."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from eventguard.notify.channels import channel_facts, facts_for
+from eventguard.notify.channels.base import BEARER, ChannelFacts, KeyJoin, facts_of
+
+
+def test_every_built_in_channel_declares_its_facts() -> None:
+    facts = channel_facts()
+
+    assert {kind: f.rate_limit for kind, f in facts.items() if f.rate_limit}.items() >= {
+        "wecom": 20,
+        "dingtalk": 20,
+        "feishu": 100,
+        "slack": 60,
+    }.items()
+    assert facts["wecom"].key_join == KeyJoin(query="key")
+    assert facts["dingtalk"].key_join == KeyJoin(query="access_token")
+    assert facts["feishu"].key_join == facts["slack"].key_join == KeyJoin(path=True)
+    assert facts["email"].key_join == facts["webhook"].key_join == BEARER
+    assert {kind: f.im_handle for kind, f in facts.items() if f.im_handle}.items() >= {
+        "wecom": "wecom",
+        "dingtalk": "dingtalk",
+        "feishu": "feishu",
+        "slack": "slack",
+    }.items()
+    assert [kind for kind, f in facts.items() if f.pages_by_phone] == ["webhook"]
+    assert facts["wecom"].config_schema.model_validate({"format": "text"}).model_dump() == {"format": "text"}
+
+
+def test_a_key_joins_its_address_as_the_channel_says() -> None:
+    options: dict[str, Any] = {}
+    assert KeyJoin(query="key").join("https://x/send", "k1", options) == "https://x/send?key=k1"
+    assert (
+        KeyJoin(query="access_token").join("https://x/s?a=1", "t", options)
+        == "https://x/s?a=1&access_token=t"
+    )
+    assert KeyJoin(path=True).join("https://x/hook/", "id", options) == "https://x/hook/id"
+    assert options == {}
+    assert BEARER.join("https://gw/page", "tok", options) == "https://gw/page"
+    assert options == {"bearer_token": "tok"}
+    assert KeyJoin(query="key").join("https://x", None, options) == "https://x"
+
+
+class _Bare:
+    kind: ClassVar[str] = "bare"
+
+
+def test_a_channel_that_declares_nothing_gets_the_defaults() -> None:
+    assert facts_of(_Bare) == ChannelFacts(kind="bare")
+    assert facts_for("not-installed") == ChannelFacts(kind="not-installed")
