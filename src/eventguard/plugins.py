@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
+from eventguard.domains import plugin_modules
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -28,18 +30,7 @@ PROJECT = "eventguard"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-BUILTIN_PLUGINS = (
-    "eventguard.alerts.formats.alertmanager",
-    "eventguard.alerts.formats.grafana",
-    "eventguard.alerts.formats.pagerduty",
-    "eventguard.alerts.formats.generic",
-    "eventguard.notify.channels.wecom",
-    "eventguard.notify.channels.dingtalk",
-    "eventguard.notify.channels.feishu",
-    "eventguard.notify.channels.slack",
-    "eventguard.notify.channels.email",
-    "eventguard.notify.channels.webhook",
-)
+BUILTIN_PLUGINS = tuple(plugin_modules())  # listed with their domains in eventguard.domains
 
 
 class EventGuardSpecs:

@@ -36,17 +36,10 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
 
 def _register_domain_commands() -> None:
     from eventguard.cli import serve
+    from eventguard.domains import cli_modules
 
     serve.register(app)
-    for module_name in (
-        "eventguard.plans.cli",
-        "eventguard.auth.cli",
-        "eventguard.alerts.cli",
-        "eventguard.incidents.cli",
-        "eventguard.oncall.cli",
-        "eventguard.worker.cli",
-        "eventguard.comms.cli",
-    ):
+    for module_name in cli_modules():
         module = __import__(module_name, fromlist=["register"])
         module.register(app)
 

@@ -1,26 +1,14 @@
-"""Imports every domain's models so the metadata (and Alembic) sees all tables."""
+"""Imports every domain's models (listed in ``eventguard.domains``) so the metadata (and Alembic)
+sees all tables."""
 
 from __future__ import annotations
 
 import importlib
 
 from eventguard.db.base import Base
+from eventguard.domains import model_modules
 
-DOMAINS_WITH_MODELS = (
-    "events",
-    "plans",
-    "auth",
-    "audit",
-    "outbox",
-    "incidents",
-    "alerts",
-    "alerts.journal",
-    "notify",
-    "comms",
-    "oncall",
-)
-
-for _domain in DOMAINS_WITH_MODELS:
-    importlib.import_module(f"eventguard.{_domain}.models")
+for _module in model_modules():
+    importlib.import_module(_module)
 
 metadata = Base.metadata

@@ -2,8 +2,8 @@
 topic, in one transaction with marking the row processed, so a crash re-runs the whole row and
 never half of it (handlers must therefore be idempotent within their own writes).
 
-A domain registers handlers by listing a module in ``HANDLER_MODULES`` that defines
-``HANDLERS: dict[str, Handler]`` (topic -> function); ``"*"`` matches every topic."""
+A domain registers handlers by naming a module in its ``eventguard.domains`` entry (``handlers=``)
+that defines ``HANDLERS: dict[str, Handler]`` (topic -> function); ``"*"`` matches every topic."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from eventguard.clock import Clock
 from eventguard.db import Database
+from eventguard.domains import handler_modules
 from eventguard.logs import get_logger
 from eventguard.outbox.models import OutboxMessage
 from eventguard.worker.context import WorkerContext
 
 Handler = Callable[[Session, OutboxMessage, WorkerContext], None]
-HANDLER_MODULES: tuple[str, ...] = ("eventguard.notify.planner", "eventguard.comms.reactions")
 BATCH = 50
 MAX_ATTEMPTS = 10
 log = get_logger("eventguard.worker.dispatch")
@@ -32,7 +32,7 @@ log = get_logger("eventguard.worker.dispatch")
 def handlers() -> dict[str, list[Handler]]:
     """topic -> handlers, from every domain module that exists in this build."""
     table: dict[str, list[Handler]] = {}
-    for name in HANDLER_MODULES:
+    for name in handler_modules():
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -1,0 +1,132 @@
+"""The one list of domains: what each domain package contributes to the app.
+
+The routes, the command line, the model registry, the worker's handlers and the plugin manager all
+read :data:`DOMAINS`; adding a domain (say ``risks/``) is one ``Domain(...)`` line here. Module names
+are relative to the domain's package; nothing is imported here, so any part of the app may read it.
+
+The order of :data:`DOMAINS` is the order in which routers are included (it matters where paths
+overlap: ``alerts.intake_api`` before ``alerts.api``), models imported, commands registered,
+handlers called and plugins registered. ``tests/test_domains.py`` checks that every module named
+here exists and that every package under ``eventguard/`` is either listed here or in :data:`CORE`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Packages of the core that contribute no part here (the top-level modules of ``eventguard`` are core too).
+CORE = ("cli", "db", "i18n")
+
+
+@dataclass(frozen=True)
+class Domain:
+    """One package ``eventguard.<name>`` and the parts it contributes (module names relative to it)."""
+
+    name: str
+    routers: tuple[str, ...] = ()
+    """``module`` (its ``router``) or ``module:attribute`` of each APIRouter, in inclusion order."""
+    models: tuple[str, ...] = ()
+    """Modules defining SQLAlchemy models, imported so the metadata (and Alembic) sees their tables."""
+    cli: str | None = None
+    """A module with ``register(app: typer.Typer)`` adding the domain's commands."""
+    handlers: str | None = None
+    """A module with ``HANDLERS: dict[str, Handler]`` for the worker (topic -> function)."""
+    plugins: tuple[str, ...] = ()
+    """Built-in plugin modules (``@hookimpl`` functions) registered before installed entry points."""
+    core: bool = False
+    """Part of the core (no domain imports it as a domain, every domain may import it)."""
+
+    @property
+    def package(self) -> str:
+        return f"eventguard.{self.name}"
+
+    def module(self, relative: str) -> str:
+        return f"{self.package}.{relative}"
+
+
+DOMAINS: tuple[Domain, ...] = (
+    Domain("auth", routers=("api",), models=("models",), cli="cli"),
+    Domain("audit", routers=("api",), models=("models",)),
+    Domain("events", routers=("api",), models=("models",)),
+    Domain("outbox", models=("models",), core=True),
+    Domain("incidents", routers=("api",), models=("models",), cli="cli"),
+    Domain(
+        "notify",
+        routers=("api",),
+        models=("models",),
+        handlers="planner",
+        plugins=(
+            "channels.wecom",
+            "channels.dingtalk",
+            "channels.feishu",
+            "channels.slack",
+            "channels.email",
+            "channels.webhook",
+        ),
+    ),
+    Domain(
+        "alerts",
+        routers=("intake_api:router", "intake_api:ops", "api:router"),
+        models=("models", "journal.models"),
+        cli="cli",
+        plugins=(
+            "formats.alertmanager",
+            "formats.grafana",
+            "formats.pagerduty",
+            "formats.generic",
+        ),
+    ),
+    Domain("plans", routers=("api",), models=("models",), cli="cli"),
+    Domain("oncall", routers=("api",), models=("models",), cli="cli"),
+    Domain("worker", cli="cli"),
+    Domain(
+        "web",
+        routers=(
+            "pages",
+            "two_factor",
+            "ack",
+            "dashboard",
+            "incident_room",
+            "live",
+            "admin_accounts",
+            "admin_event",
+            "plan_viewer",
+            "room_actions",
+        ),
+    ),
+    Domain(
+        "comms",
+        routers=("api", "page_api", "public_api"),
+        models=("models",),
+        cli="cli",
+        handlers="reactions",
+    ),
+)
+
+
+def router_refs() -> list[tuple[str, str]]:
+    """(module, attribute) of every domain router, in inclusion order."""
+    refs = []
+    for domain in DOMAINS:
+        for router in domain.routers:
+            module, _, attribute = router.partition(":")
+            refs.append((domain.module(module), attribute or "router"))
+    return refs
+
+
+def model_modules() -> list[str]:
+    return [domain.module(models) for domain in DOMAINS for models in domain.models]
+
+
+def cli_modules() -> list[str]:
+    return [domain.module(domain.cli) for domain in DOMAINS if domain.cli]
+
+
+def handler_modules() -> list[str]:
+    return [domain.module(domain.handlers) for domain in DOMAINS if domain.handlers]
+
+
+def plugin_modules() -> list[str]:
+    """Built-in plugins: alert formats first, then channels (as they were always registered)."""
+    ordered = sorted(DOMAINS, key=lambda domain: domain.name != "alerts")
+    return [domain.module(plugin) for domain in ordered for plugin in domain.plugins]
