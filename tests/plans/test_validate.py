@@ -282,3 +282,54 @@ def test_a_deliberately_broken_copy_lists_every_error_with_file_line_and_column(
     assert all(line.startswith("broken.yaml:") for line in lines)
     assert lines[0].startswith(f"broken.yaml:{line_of(source, '  slug: again')}:3: ")
     assert result.spec is None
+
+
+def test_a_misspelt_channel_type_is_named_at_its_line_with_a_suggestion(example_source: str) -> None:
+    source = edit(example_source, "    type: wecom\n", "    type: wecmo\n")
+    issue = only(check(source), "unknown_channel_type")
+    assert (issue.line, issue.column) == (line_of(source, "type: wecmo"), column_of(source, "wecmo"))
+    assert (
+        'Unknown channel type "wecmo"; did you mean "wecom"? '
+        "Installed: dingtalk, email, feishu, slack, webhook, wecom. [unknown_channel_type]"
+    ) in issue.format("en")
+    assert "是否想写“wecom”" in issue.format("zh-CN")
+
+
+def test_a_channel_type_nothing_is_close_to_lists_the_installed_ones(example_source: str) -> None:
+    source = edit(example_source, "    type: wecom\n", "    type: carrier-pigeon\n")
+    issue = only(check(source), "unknown_channel_type")
+    assert issue.line == line_of(source, "carrier-pigeon")
+    assert "did you mean" not in issue.format("en")
+    assert "Installed: dingtalk, email" in issue.format("en") or "installed: dingtalk, email" in issue.format(
+        "en"
+    )
+
+
+def test_a_misspelt_alert_source_is_named_at_its_line_with_a_suggestion(example_source: str) -> None:
+    source = edit(example_source, "        sources: [generic]\n", "        sources: [grafna]\n")
+    issue = only(check(source), "unknown_alert_source")
+    assert (issue.line, issue.column) == (line_of(source, "grafna"), column_of(source, "grafna"))
+    assert 'did you mean "grafana"?' in issue.format("en")
+
+
+def test_a_channel_config_is_checked_against_its_kinds_schema(example_source: str) -> None:
+    source = edit(
+        example_source, "    type: wecom\n", "    type: wecom\n    config: {format: html, colour: red}\n"
+    )
+    result = check(source)
+    problems = sorted(issue.format("en") for issue in result.errors if issue.code == "channel_config_invalid")
+    assert len(problems) == 2
+    assert all(issue.line == line_of(source, "config: {") for issue in result.errors)
+    assert "format:" in problems[1] or "format:" in problems[0]
+    assert any("colour: Extra inputs are not permitted" in problem for problem in problems)
+
+
+def test_a_valid_channel_config_reaches_the_channels_options(example_source: str) -> None:
+    from eventguard.notify.recipients import channel_method
+
+    source = edit(example_source, "    type: wecom\n", "    type: wecom\n    config: {format: text}\n")
+    result = check(source)
+    assert result.errors == []
+    assert result.spec is not None
+    wecom = next(channel for channel in result.spec.channels if channel.type == "wecom")
+    assert channel_method(wecom).options["format"] == "text"

@@ -38,7 +38,7 @@ class Recipient:
 
 def channel_method(channel: Channel, mention: str | None = None) -> ContactMethod:
     """How to post to a plan channel; secrets stay as environment variable names until sending."""
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = dict(channel.config)  # the channel kind's own settings (its config schema)
     if channel.signing_secret_env:
         options["signing_secret_env"] = channel.signing_secret_env
     if channel.keywords:

@@ -120,6 +120,17 @@ DUPLICATE_ID = Rule("duplicate_id", 'The id "{id}" is used twice in {section} (f
 UNKNOWN_TEAM = Rule("unknown_team", 'Unknown team "{ref}"; the plan defines: {known}.')
 UNKNOWN_PERSON = Rule("unknown_person", 'Unknown person "{ref}"; the plan defines: {known}.')
 UNKNOWN_CHANNEL = Rule("unknown_channel", 'Unknown channel "{ref}"; the plan defines: {known}.')
+UNKNOWN_CHANNEL_TYPE = Rule("unknown_channel_type", 'Unknown channel type "{ref}"; installed: {known}.')
+UNKNOWN_CHANNEL_TYPE_SUGGESTION = Rule(
+    "unknown_channel_type", 'Unknown channel type "{ref}"; did you mean "{suggestion}"? Installed: {known}.'
+)
+CHANNEL_CONFIG_INVALID = Rule(
+    "channel_config_invalid", 'Invalid config of channel "{channel}" ({kind}): {problem}.'
+)
+UNKNOWN_ALERT_SOURCE = Rule("unknown_alert_source", 'Unknown alert source "{ref}"; installed: {known}.')
+UNKNOWN_ALERT_SOURCE_SUGGESTION = Rule(
+    "unknown_alert_source", 'Unknown alert source "{ref}"; did you mean "{suggestion}"? Installed: {known}.'
+)
 UNKNOWN_CORE_FUNCTION = Rule(
     "unknown_core_function", 'Unknown core function "{ref}"; the plan defines: {known}.'
 )

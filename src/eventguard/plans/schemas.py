@@ -27,10 +27,26 @@ from eventguard.plans.types import (
     Url,
 )
 
-ChannelType = Literal["wecom", "dingtalk", "feishu", "slack", "email", "webhook"]
+# Channel kinds and alert sources are open: plugins add them. ``plans.validate`` checks each against
+# the installed registries (``plugins.channel_classes()``, ``plugins.alert_formats()``).
+ChannelType = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="Channel kind: wecom, dingtalk, feishu, slack, email, webhook or an installed plugin's.",
+    ),
+]
 TeamKind = Literal["organizer", "tech", "ops", "customer_service", "pr", "legal", "vendor"]
 ScenarioKind = Literal["technical", "security", "content", "participation"]
-AlertSource = Literal["alertmanager", "grafana", "pagerduty", "generic", "probe"]
+AlertSource = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="Alert source: alertmanager, grafana, pagerduty, generic, probe or a plugin's format.",
+    ),
+]
 
 
 class Phase(PlanModel):
@@ -89,6 +105,9 @@ class Channel(PlanModel):
         default=None, description="Environment variable of a signing secret."
     )
     keywords: list[str] = Field(default_factory=list, description="DingTalk robot keywords.")
+    config: dict[str, Any] = Field(
+        default_factory=dict, description="Settings of this channel kind, checked against its config schema."
+    )
     secret: str | None = Field(default=None, description="Never set: rejected, use secret_env.")
 
 

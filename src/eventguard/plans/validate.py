@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import timedelta
+from difflib import get_close_matches
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from eventguard.notify.channels import channel_facts
 from eventguard.plans import rules
 from eventguard.plans.issues import Locator, Path, PlanIssue, ValidationResult
 from eventguard.plans.loader import load_plan
@@ -32,8 +34,10 @@ from eventguard.plans.schemas import (
 )
 from eventguard.plans.templates import template_problems
 from eventguard.plans.types import PHASE_ORDER, format_duration
+from eventguard.plugins import alert_formats
 
 FIVE_MINUTES = timedelta(minutes=5)
+BUILT_IN_SOURCES = ("probe",)  # alerts of the plan's own monitoring probes; the rest are alert formats
 _SECRET_QUERY_KEYS = {"key", "access_token", "token", "secret", "sign", "signature", "sig"}
 _SECRET_PATH_MARKERS = ("hooks.slack.com/services/", "/open-apis/bot/v2/hook/")
 _SECTION_RULES = {
@@ -152,17 +156,55 @@ class _Checker:
                 )
             previous = phase
 
+    def installed(self, rule: Rule, suggesting: Rule, value: str, known: Iterable[str], path: Path) -> bool:
+        """Report ``value`` unless it names one of ``known`` (installed channel kinds, alert
+        sources), suggesting the closest one for a typo."""
+        names = sorted(known)
+        if value in names:
+            return True
+        close = get_close_matches(value, names, n=1, cutoff=0.6)
+        listed = ", ".join(names) or "-"
+        if close:
+            self.report(suggesting, path, ref=value, suggestion=close[0], known=listed)
+        else:
+            self.report(rule, path, ref=value, known=listed)
+        return False
+
     def _people_and_channels(self) -> None:
         for person in self.spec.people:
             im = person.im
             if not (person.email or person.phone or im.wecom or im.dingtalk or im.feishu or im.slack):
                 self.report(rules.PERSON_NO_CONTACT, self.at(person, "id"), person=person.id)
+        kinds = channel_facts()
         for channel in self.spec.channels:
+            type_path = self.at(channel, "type")
+            if self.installed(
+                rules.UNKNOWN_CHANNEL_TYPE,
+                rules.UNKNOWN_CHANNEL_TYPE_SUGGESTION,
+                channel.type,
+                kinds,
+                type_path,
+            ):
+                self._channel_config(channel, kinds[channel.type].config_schema)
             self.ref("people", channel.owner, self.at(channel, "owner"))
             if channel.secret is not None:
                 self.report(rules.INLINE_SECRET, self.at(channel, "secret"), channel=channel.id)
             elif _has_inline_secret(channel):
                 self.report(rules.INLINE_SECRET, self.at(channel, "target"), channel=channel.id)
+
+    def _channel_config(self, channel: Channel, schema: type[BaseModel]) -> None:
+        try:
+            schema.model_validate(channel.config)
+        except ValidationError as exc:
+            for error in exc.errors():
+                where = ".".join(str(part) for part in error["loc"]) or "config"
+                self.report(
+                    rules.CHANNEL_CONFIG_INVALID,
+                    self.at(channel, "config", *error["loc"]),
+                    channel=channel.id,
+                    kind=channel.type,
+                    problem=f"{where}: {error['msg']}",
+                )
 
     def _teams(self) -> None:
         people = {person.id: person for person in self.spec.people}
@@ -243,6 +285,15 @@ class _Checker:
 
     def _classification(self, rule: ClassificationRule) -> None:
         self.refs("core_functions", rule.core_functions, rule, "core_functions")
+        sources = {*alert_formats(), *BUILT_IN_SOURCES}
+        for index, source in enumerate(rule.sources):
+            self.installed(
+                rules.UNKNOWN_ALERT_SOURCE,
+                rules.UNKNOWN_ALERT_SOURCE_SUGGESTION,
+                source,
+                sources,
+                self.at(rule, "sources", index),
+            )
         for label, pattern in rule.match_re.items():
             try:
                 re.compile(pattern)
