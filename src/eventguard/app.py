@@ -6,7 +6,6 @@ import threading
 import time
 import uuid
 from http import HTTPStatus
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,12 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eventguard import __version__
 from eventguard.alerts.journal.accept import Accepter
-from eventguard.bodylimit import BodyLimit, BodyTooLarge
+from eventguard.bodylimit import BodyLimit, BodyTooLarge, too_large_response
 from eventguard.clock import Clock, SystemClock
 from eventguard.config import Settings, get_settings
 from eventguard.db import Database
-from eventguard.errors import EventGuardError
-from eventguard.i18n import from_accept_language, normalize_language, t
+from eventguard.deps import request_language
+from eventguard.errors import EventGuardError, error_body
+from eventguard.i18n import t
 from eventguard.logs import get_logger, request_id_var
 from eventguard.security import SecurityHeaders, is_https
 
@@ -40,28 +40,6 @@ _HTTP_CODES = {
     422: "invalid_input",
     429: "rate_limited",
 }
-
-
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details}}
-
-
-LANGUAGE_COOKIE = "eg_lang"
-
-
-def request_language(request: Request) -> str:
-    """``?lang=``, then the console's remembered choice, then ``Accept-Language``, then the default."""
-    explicit = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
-    if explicit:
-        return normalize_language(explicit)
-    settings: Settings = request.app.state.settings
-    return from_accept_language(request.headers.get("accept-language")) or settings.default_language
-
-
-def too_large_response(request: Request, exc: BodyTooLarge) -> JSONResponse:
-    message = t("The request body is larger than {limit} bytes.", request_language(request), limit=exc.limit)
-    body = error_body("payload_too_large", message, {"limit": exc.limit})
-    return JSONResponse(body, status_code=413, headers={"Connection": "close"})
 
 
 def allowed_methods(request: Request) -> list[str]:

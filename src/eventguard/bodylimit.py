@@ -15,8 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from fastapi import Request
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from eventguard.deps import request_language
+from eventguard.errors import error_body
+from eventguard.i18n import t
 
 _ATTRIBUTE = "eventguard_max_body_bytes"
 F = TypeVar("F", bound=Callable[..., object])
@@ -94,8 +100,11 @@ class BodyLimit:
             # Routes answer it through the app's handler; this is for a body read outside a route.
             if started:
                 raise
-            from fastapi import Request
-
-            from eventguard.app import too_large_response
-
             await too_large_response(Request(scope), exc)(scope, receive, send)
+
+
+def too_large_response(request: Request, exc: BodyTooLarge) -> JSONResponse:
+    """The 413 answer in the JSON error envelope."""
+    message = t("The request body is larger than {limit} bytes.", request_language(request), limit=exc.limit)
+    body = error_body("payload_too_large", message, {"limit": exc.limit})
+    return JSONResponse(body, status_code=413, headers={"Connection": "close"})

@@ -11,9 +11,22 @@ from sqlalchemy.orm import Session
 from eventguard.clock import Clock
 from eventguard.config import Settings
 from eventguard.db import Database
+from eventguard.i18n import from_accept_language, normalize_language
 from eventguard.logs import get_logger
 
 log = get_logger("eventguard.http")
+
+
+LANGUAGE_COOKIE = "eg_lang"
+
+
+def request_language(request: Request) -> str:
+    """``?lang=``, then the console's remembered choice, then ``Accept-Language``, then the default."""
+    explicit = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    if explicit:
+        return normalize_language(explicit)
+    settings: Settings = request.app.state.settings
+    return from_accept_language(request.headers.get("accept-language")) or settings.default_language
 
 
 def get_database(request: Request) -> Database:

@@ -8,6 +8,11 @@ from typing import Any
 from eventguard.i18n import Message
 
 
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The JSON error envelope every answer that is an error has."""
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
 class EventGuardError(Exception):
     """``message`` is plain text or an ``i18n.Message`` rendered in the reader's language."""
 

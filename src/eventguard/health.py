@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from eventguard.app import error_body
 from eventguard.db.migrate import current_revision, head_revision
 from eventguard.deps import get_database
+from eventguard.errors import error_body
 from eventguard.openapi import errors
 
 router = APIRouter(tags=["health"])

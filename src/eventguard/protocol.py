@@ -22,9 +22,8 @@ import orjson
 from eventguard.alerts.intake_api import MAX_BODY
 from eventguard.alerts.journal import metrics
 from eventguard.alerts.journal.accept import Accepter
-from eventguard.app import error_body
 from eventguard.comms.protocol import ANSWERED, StatusPageProtocol, _application
-from eventguard.errors import EventGuardError, PayloadTooLarge
+from eventguard.errors import EventGuardError, PayloadTooLarge, error_body
 from eventguard.i18n import Message, from_accept_language, normalize_language, t
 from eventguard.logs import get_logger
 from eventguard.security import DEFAULT_POLICY, header_list, is_https

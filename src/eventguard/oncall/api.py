@@ -10,10 +10,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
-from eventguard.app import request_language
 from eventguard.auth.deps import CurrentPrincipal, Principal, require_role
 from eventguard.auth.models import Role
-from eventguard.deps import ClockDep, DbSession, SettingsDep
+from eventguard.deps import ClockDep, DbSession, SettingsDep, request_language
 from eventguard.errors import InvalidInput
 from eventguard.events import service as events
 from eventguard.i18n import Message

@@ -9,11 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
-from eventguard.app import request_language
 from eventguard.auth.deps import CurrentPrincipal, Principal, require_role
 from eventguard.auth.models import Role
 from eventguard.bodylimit import body_limit
-from eventguard.deps import ClockDep, DbSession
+from eventguard.deps import ClockDep, DbSession, request_language
 from eventguard.errors import InvalidInput
 from eventguard.i18n import Message
 from eventguard.inputs import Id, SafeStr

@@ -10,10 +10,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from eventguard.app import LANGUAGE_COOKIE, request_language
 from eventguard.auth import service as auth
 from eventguard.auth.deps import SESSION_COOKIE, Principal, authenticate
-from eventguard.deps import ClockDep, DbSession, SettingsDep
+from eventguard.deps import LANGUAGE_COOKIE, ClockDep, DbSession, SettingsDep, request_language
 from eventguard.errors import EventGuardError
 from eventguard.i18n import t
 from eventguard.inputs import FormText

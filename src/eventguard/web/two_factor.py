@@ -8,10 +8,9 @@ import base64
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from eventguard.app import request_language
 from eventguard.auth import service as auth
 from eventguard.auth.models import User
-from eventguard.deps import ClockDep, DbSession, SettingsDep, get_database
+from eventguard.deps import ClockDep, DbSession, SettingsDep, get_database, request_language
 from eventguard.errors import EventGuardError
 from eventguard.inputs import FormText
 from eventguard.web import csrf
