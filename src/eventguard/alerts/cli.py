@@ -7,7 +7,7 @@ from rich.table import Table
 
 from eventguard.alerts import integrations
 from eventguard.audit.service import Actor
-from eventguard.cli.context import console, open_session, settings
+from eventguard.cli_context import console, open_session, settings
 from eventguard.clock import SystemClock
 from eventguard.events import service as events
 from eventguard.i18n import t

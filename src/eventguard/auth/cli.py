@@ -15,7 +15,7 @@ from eventguard.audit.service import Actor
 from eventguard.auth import service
 from eventguard.auth.models import Role, User
 from eventguard.auth.tokens import Scope
-from eventguard.cli.context import console, open_session, settings
+from eventguard.cli_context import console, open_session, settings
 from eventguard.clock import SystemClock
 from eventguard.errors import NotFound
 from eventguard.i18n import Message, t

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from eventguard.audit.service import Actor
-from eventguard.cli.context import console, open_session, settings
+from eventguard.cli_context import console, open_session, settings
 from eventguard.clock import SystemClock
 from eventguard.db import migrate
 

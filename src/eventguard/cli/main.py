@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from eventguard.cli.context import console, settings
+from eventguard.cli_context import console, settings
 from eventguard.db import migrate
 
 app = typer.Typer(

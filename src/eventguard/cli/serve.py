@@ -6,7 +6,7 @@ import threading
 
 import typer
 
-from eventguard.cli.context import settings
+from eventguard.cli_context import settings
 from eventguard.logs import configure as configure_logging
 
 

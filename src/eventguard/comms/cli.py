@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from eventguard.audit.service import Actor
-from eventguard.cli.context import console, open_session, settings
+from eventguard.cli_context import console, open_session, settings
 from eventguard.clock import SystemClock
 from eventguard.comms import backups, public, publish, publishing
 from eventguard.comms.models import PublicStatus

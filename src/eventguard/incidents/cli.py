@@ -9,7 +9,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from eventguard.audit.service import Actor
-from eventguard.cli.context import console, open_session
+from eventguard.cli_context import console, open_session
 from eventguard.clock import SystemClock
 from eventguard.errors import InvalidInput
 from eventguard.events import service as events

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from eventguard.audit.service import Actor
-from eventguard.cli.context import console, open_session, settings
+from eventguard.cli_context import console, open_session, settings
 from eventguard.clock import SystemClock
 from eventguard.i18n import Message, normalize_language
 from eventguard.plans import rules, service

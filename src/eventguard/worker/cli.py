@@ -11,7 +11,7 @@ import typer
 
 from eventguard.alerts.journal.process import process_pending
 from eventguard.alerts.journal.runner import JournalProcessor
-from eventguard.cli.context import settings
+from eventguard.cli_context import settings
 from eventguard.clock import SystemClock
 from eventguard.db import Database
 from eventguard.logs import configure as configure_logging

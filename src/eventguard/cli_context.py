@@ -1,4 +1,5 @@
-"""What every CLI command needs: settings, a database handle and a console."""
+"""What every CLI command needs (core: every domain's cli.py reads it): settings, a database handle
+and a console."""
 
 from __future__ import annotations
 
