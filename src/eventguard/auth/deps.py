@@ -14,15 +14,14 @@ routes); everywhere else it answers 403 ``totp_enrollment_required``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from eventguard.audit.service import Actor
-from eventguard.auth.models import Role, TokenKind, User
+from eventguard.auth.models import Role
+from eventguard.auth.principal import Principal as Principal  # the INTERFACE above
 from eventguard.clock import Clock
 from eventguard.deps import ClockDep, DbSession, SettingsDep, after_request, get_database
 from eventguard.errors import Forbidden, Unauthorized
@@ -31,22 +30,6 @@ from eventguard.logs import request_id_var
 
 SESSION_COOKIE = "eg_session"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-@dataclass(frozen=True)
-class Principal:
-    user: User
-    role: Role
-    actor: Actor
-    language: str
-    token_id: int | None = None
-    token_kind: str = TokenKind.api.value
-    scopes: tuple[str, ...] = ()
-    totp_enrolment_only: bool = False
-
-    @property
-    def is_session(self) -> bool:
-        return self.token_kind == TokenKind.session
 
 
 def _credentials(request: Request) -> tuple[str, bool] | None:

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from eventguard.audit.service import Actor, record
 from eventguard.auth import credentials, passwords, tokens, usage
 from eventguard.auth.accounts import get_user_by_username, normalize_username
-from eventguard.auth.deps import Principal
 from eventguard.auth.models import ApiToken, LoginThrottle, TokenKind, User
+from eventguard.auth.principal import Principal
 from eventguard.auth.two_factor import check_code
 from eventguard.auth.usage import TokenUses
 from eventguard.clock import Clock

@@ -35,10 +35,11 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
 
 
 def _register_domain_commands() -> None:
-    from eventguard.cli import serve
+    from eventguard.cli import demo, serve
     from eventguard.domains import cli_modules
 
     serve.register(app)
+    app.command("demo")(demo.demo)  # demo imports serve (it serves after preparing), not the reverse
     for module_name in cli_modules():
         module = __import__(module_name, fromlist=["register"])
         module.register(app)

@@ -90,6 +90,3 @@ def serve(
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
-    from eventguard.cli.demo import demo
-
-    app.command("demo")(demo)
