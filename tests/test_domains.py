@@ -10,8 +10,11 @@ import eventguard
 from eventguard.domains import (
     CORE,
     DOMAINS,
+    HOOKS,
     cli_modules,
     handler_modules,
+    hook_functions,
+    hook_refs,
     model_modules,
     plugin_modules,
     router_refs,
@@ -23,6 +26,11 @@ def test_every_listed_module_exists() -> None:
         assert importlib.util.find_spec(module_name) is not None, module_name
     for module_name, attribute in router_refs():
         assert hasattr(importlib.import_module(module_name), attribute), (module_name, attribute)
+    for domain in DOMAINS:
+        assert {hook for hook, _ in domain.hooks} <= set(HOOKS), domain.name
+    for hook in HOOKS:
+        assert all(callable(function) for function in hook_functions(hook)), hook
+        assert hook_refs(hook), f"nothing implements {hook}"
 
 
 def test_every_package_on_disk_is_listed() -> None:

@@ -7,12 +7,15 @@ are relative to the domain's package; nothing is imported here, so any part of t
 The order of :data:`DOMAINS` is the order in which routers are included (it matters where paths
 overlap: ``alerts.intake_api`` before ``alerts.api``), models imported, commands registered,
 handlers called and plugins registered. ``tests/test_domains.py`` checks that every module named
-here exists and that every package under ``eventguard/`` is either listed here or in :data:`CORE`.
+here exists, that every package under ``eventguard/`` is either listed here or in :data:`CORE`.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 # Packages of the core that contribute no part here (the top-level modules of ``eventguard`` are core too).
 CORE = ("cli", "db", "i18n")
@@ -33,6 +36,9 @@ class Domain:
     """A module with ``HANDLERS: dict[str, Handler]`` for the worker (topic -> function)."""
     plugins: tuple[str, ...] = ()
     """Built-in plugin modules (``@hookimpl`` functions) registered before installed entry points."""
+    hooks: tuple[tuple[str, str], ...] = ()
+    """(hook, ``module:function``): what this domain does when a lower domain calls the hook (see
+    :func:`hook_functions`): a lower domain never imports a higher one, it calls what is declared."""
     core: bool = False
     """Part of the core (no domain imports it as a domain, every domain may import it)."""
 
@@ -69,6 +75,7 @@ DOMAINS: tuple[Domain, ...] = (
         routers=("intake_api:router", "intake_api:ops", "api:router"),
         models=("models", "journal.models"),
         cli="cli",
+        hooks=(("incident_merged", "service:follow_merge"),),
         plugins=(
             "formats.alertmanager",
             "formats.grafana",
@@ -76,7 +83,13 @@ DOMAINS: tuple[Domain, ...] = (
             "formats.generic",
         ),
     ),
-    Domain("plans", routers=("api",), models=("models",), cli="cli"),
+    Domain(
+        "plans",
+        routers=("api",),
+        models=("models",),
+        cli="cli",
+        hooks=(("two_factor_roles", "service:two_factor_roles"),),
+    ),
     Domain("oncall", routers=("api",), models=("models",), cli="cli"),
     Domain("worker", cli="cli"),
     Domain(
@@ -102,6 +115,30 @@ DOMAINS: tuple[Domain, ...] = (
         handlers="reactions",
     ),
 )
+
+
+HOOKS = {
+    "incident_merged": "(db, *, source, target) -> None: rows attached to source follow it to target",
+    "two_factor_roles": "(*, db) -> set[str]: roles that must use two-factor authentication",
+}
+
+
+def hook_refs(hook: str) -> list[tuple[str, str]]:
+    """(module, function) of every domain's implementation of ``hook``, in the order of DOMAINS."""
+    if hook not in HOOKS:
+        raise KeyError(hook)
+    refs = []
+    for domain in DOMAINS:
+        for name, target in domain.hooks:
+            if name == hook:
+                module, _, function = target.partition(":")
+                refs.append((domain.module(module), function))
+    return refs
+
+
+def hook_functions(hook: str) -> list[Callable[..., Any]]:
+    """Every domain's implementation of ``hook`` (imported on first use)."""
+    return [getattr(importlib.import_module(module), function) for module, function in hook_refs(hook)]
 
 
 def router_refs() -> list[tuple[str, str]]:

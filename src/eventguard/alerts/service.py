@@ -421,6 +421,14 @@ def move_alerts(*, db: Session, from_incident_id: int, to_incident_id: int) -> t
     return counts(db=db, incident_id=to_incident_id)
 
 
+def follow_merge(db: Session, *, source: Incident, target: Incident) -> None:
+    """The ``incident_merged`` hook (``eventguard.domains``): the source's alerts move to the target,
+    whose counts follow."""
+    target.alert_count, target.firing_count = move_alerts(
+        db=db, from_incident_id=source.id, to_incident_id=target.id
+    )
+
+
 def list_alerts(*, db: Session, incident_id: int, limit: int = 200) -> Sequence[Alert]:
     query = select(Alert).where(Alert.incident_id == incident_id).order_by(Alert.id).limit(limit)
     return db.scalars(query).all()

@@ -18,6 +18,7 @@ from eventguard.auth.principal import Principal
 from eventguard.auth.two_factor import check_code
 from eventguard.auth.usage import TokenUses
 from eventguard.clock import Clock
+from eventguard.domains import hook_functions
 from eventguard.errors import EventGuardError, Unauthorized
 from eventguard.i18n import Message
 
@@ -101,10 +102,9 @@ def _count_failure(
 
 
 def _two_factor_roles(db: Session) -> set[str]:
-    # The plan in force says which roles must use two-factor authentication (plans domain).
-    from eventguard.plans.service import two_factor_roles
-
-    return {str(role) for role in two_factor_roles(db=db)}
+    # The plan in force says which roles must use two-factor authentication (the plans domain's
+    # ``two_factor_roles`` hook, declared in eventguard.domains).
+    return {str(role) for policy in hook_functions("two_factor_roles") for role in policy(db=db)}
 
 
 def _check_credentials(

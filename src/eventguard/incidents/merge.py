@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from eventguard.audit import service as audit
 from eventguard.audit.service import Actor
 from eventguard.clock import Clock
+from eventguard.domains import hook_functions
 from eventguard.errors import Conflict
 from eventguard.i18n import Message
 from eventguard.incidents import service, timeline
@@ -23,11 +24,8 @@ def merge(*, db: Session, source: Incident, target: Incident, actor: Actor, cloc
         raise Conflict(
             Message("Merge into an open incident, from one not merged already."), code="merge_closed"
         )
-    from eventguard.alerts import service as alerts
-
-    target.alert_count, target.firing_count = alerts.move_alerts(
-        db=db, from_incident_id=source.id, to_incident_id=target.id
-    )
+    for follow in hook_functions("incident_merged"):  # the alerts domain moves its alerts
+        follow(db, source=source, target=target)
     if source.level < target.level:
         service.apply_level(
             db=db,
