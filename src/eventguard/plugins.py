@@ -45,7 +45,9 @@ class EventGuardSpecs:
     def eventguard_channels(self) -> list[type[Any]]:  # type: ignore[empty-body]
         """Notification channel classes this plugin adds. Each has a unique ``kind`` class attribute,
         is constructed as ``cls(context: ChannelContext)`` and has ``send(notification, target) ->
-        DeliveryReceipt`` raising ``TransportError`` (see ``eventguard.notify.channels.base``)."""
+        DeliveryReceipt`` raising ``TransportError`` (see ``eventguard.notify.channels.base``); its
+        optional class attributes ``rate_limit``, ``key_join``, ``im_handle``, ``pages_by_phone``
+        and ``config_schema`` declare its vendor facts (``base.ChannelFacts``, docs/plugins.md)."""
 
 
 @cache

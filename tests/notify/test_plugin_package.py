@@ -26,6 +26,7 @@ from eventguard.clock import FrozenClock
 from eventguard.db import Database
 from eventguard.events import service as events
 from eventguard.notify.channels import channel_facts
+from eventguard.notify.channels.base import ChannelFacts
 from eventguard.notify.models import Delivery, DeliveryStatus
 from eventguard.plans import service as plans
 from eventguard.plugins import alert_formats, get_plugin_manager
@@ -176,3 +177,13 @@ def test_an_alert_posted_in_the_plugin_format_is_delivered_over_the_plugin_chann
     db.commit()
     [delivery] = db.scalars(select(Delivery).where(Delivery.channel_kind == "pager")).all()
     assert delivery.status is DeliveryStatus.delivered and delivery.channel_id == "stage-pager"
+
+
+def test_docs_plugins_documents_every_channel_fact_and_is_linked_from_the_readme() -> None:
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "plugins.md").read_text(encoding="utf-8")
+    for name in ChannelFacts.__dataclass_fields__:
+        if name != "kind":
+            assert f"| `{name}` |" in doc, name
+    assert "(docs/plugins.md)" in (root / "README.md").read_text(encoding="utf-8")
+    assert "[project.entry-points.eventguard]" in (PACKAGE / "pyproject.toml").read_text(encoding="utf-8")

@@ -19,6 +19,12 @@ A plugin adds a channel by returning its class from the hook::
 The class is constructed with a :class:`~eventguard.notify.channels.base.ChannelContext` and raises
 :class:`~eventguard.notify.channels.base.TransportError` (``permanent=True`` when retrying cannot
 help). See ``base.py`` for the constructor protocol.
+
+A channel is one module plus its registration: its vendor facts are class attributes
+(``rate_limit``, ``key_join``, ``im_handle``, ``pages_by_phone``, ``config_schema``; see
+:class:`~eventguard.notify.channels.base.ChannelFacts`), which targets, coalescing, recipients and
+the plan validator read through :func:`channel_facts`/:func:`facts_for`. docs/plugins.md walks
+through writing one.
 """
 
 from __future__ import annotations
