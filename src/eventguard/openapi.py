@@ -1,9 +1,10 @@
 """The error answers in the OpenAPI document, as they are: the JSON envelope ``{"error": {...}}``.
 
 Some answers follow from how a route is built, and are declared from that when the document is
-made (``install``): 401 and 403 on every route that authenticates (``get_enrolling_principal`` is
-among its dependencies — missing or bad credentials, a cross-origin cookie write, two-factor still
-to set up, a role below the route's), 413 on every route that takes a body (every body has a limit,
+made (``install``): 401 and 403 on every route that authenticates (a dependency marked with
+``@authenticates``, the auth domain's ``get_enrolling_principal``, is among its dependencies —
+missing or bad credentials, a cross-origin cookie write, two-factor still to set up, a role below
+the route's), 413 on every route that takes a body (every body has a limit,
 ``eventguard.bodylimit``), and 422 in the envelope rather than FastAPI's ``{"detail": [...]}``. The
 rest depend on what a route does and are declared with ``responses=errors(404, 409, …)`` on the
 router or the route."""
@@ -12,13 +13,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from pydantic import BaseModel, Field
-
-from eventguard.auth.deps import get_enrolling_principal
 
 
 class ErrorBody(BaseModel):
@@ -55,8 +54,18 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorEnvelope, "description": DESCRIPTIONS[status]} for status in statuses}
 
 
+_AUTHENTICATING: set[Callable[..., Any]] = set()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def authenticates(dependency: F) -> F:
+    """Marks a FastAPI dependency that authenticates: routes depending on it answer 401 and 403."""
+    _AUTHENTICATING.add(dependency)
+    return dependency
+
+
 def _authenticates(dependant: Dependant) -> bool:
-    return any(dep.call is get_enrolling_principal or _authenticates(dep) for dep in dependant.dependencies)
+    return any(dep.call in _AUTHENTICATING or _authenticates(dep) for dep in dependant.dependencies)
 
 
 def _answer(status: int) -> dict[str, Any]:

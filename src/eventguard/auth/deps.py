@@ -27,6 +27,7 @@ from eventguard.deps import ClockDep, DbSession, SettingsDep, after_request, get
 from eventguard.errors import Forbidden, Unauthorized
 from eventguard.i18n import Message
 from eventguard.logs import request_id_var
+from eventguard.openapi import authenticates
 
 SESSION_COOKIE = "eg_session"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -72,6 +73,7 @@ def authenticate(request: Request, db: Session, clock: Clock, secret: str) -> Pr
     return principal
 
 
+@authenticates  # routes that depend on it declare 401 and 403 in the OpenAPI document
 def get_enrolling_principal(
     request: Request, db: DbSession, clock: ClockDep, settings: SettingsDep
 ) -> Principal:
