@@ -29,6 +29,8 @@ def test_every_built_in_channel_declares_its_facts() -> None:
         "slack": "slack",
     }.items()
     assert [kind for kind, f in facts.items() if f.pages_by_phone] == ["webhook"]
+    assert facts["slack"].secret_markers == ("hooks.slack.com/services/",)
+    assert facts["feishu"].secret_markers == ("/open-apis/bot/v2/hook/",)
     assert facts["wecom"].config_schema.model_validate({"format": "text"}).model_dump() == {"format": "text"}
 
 

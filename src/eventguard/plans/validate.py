@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import BaseModel, ValidationError
 
 from eventguard.notify.channels import channel_facts
+from eventguard.notify.channels.base import ChannelFacts
 from eventguard.plans import rules
 from eventguard.plans.issues import Locator, Path, PlanIssue, ValidationResult
 from eventguard.plans.loader import load_plan
@@ -38,8 +39,9 @@ from eventguard.plugins import alert_formats
 
 FIVE_MINUTES = timedelta(minutes=5)
 BUILT_IN_SOURCES = ("probe",)  # alerts of the plan's own monitoring probes; the rest are alert formats
+# Query parameters that are secrets whatever the channel; each channel adds its own key parameter
+# (key_join) and the texts that show a target carries its key (secret_markers).
 _SECRET_QUERY_KEYS = {"key", "access_token", "token", "secret", "sign", "signature", "sig"}
-_SECRET_PATH_MARKERS = ("hooks.slack.com/services/", "/open-apis/bot/v2/hook/")
 _SECTION_RULES = {
     "people": rules.UNKNOWN_PERSON,
     "teams": rules.UNKNOWN_TEAM,
@@ -172,8 +174,8 @@ class _Checker:
 
     def _people_and_channels(self) -> None:
         for person in self.spec.people:
-            im = person.im
-            if not (person.email or person.phone or im.wecom or im.dingtalk or im.feishu or im.slack):
+            handles = [getattr(person.im, field) for field in type(person.im).model_fields]
+            if not (person.email or person.phone or any(handles)):
                 self.report(rules.PERSON_NO_CONTACT, self.at(person, "id"), person=person.id)
         kinds = channel_facts()
         for channel in self.spec.channels:
@@ -189,7 +191,7 @@ class _Checker:
             self.ref("people", channel.owner, self.at(channel, "owner"))
             if channel.secret is not None:
                 self.report(rules.INLINE_SECRET, self.at(channel, "secret"), channel=channel.id)
-            elif _has_inline_secret(channel):
+            elif _has_inline_secret(channel, kinds.values()):
                 self.report(rules.INLINE_SECRET, self.at(channel, "target"), channel=channel.id)
 
     def _channel_config(self, channel: Channel, schema: type[BaseModel]) -> None:
@@ -380,11 +382,14 @@ class _Checker:
                 self.report(rules.RESTRICTION_EMPTY, self.at(restriction, "to"), time=restriction.to)
 
 
-def _has_inline_secret(channel: Channel) -> bool:
-    """A webhook URL that carries its key, token or signature (WeCom key=, DingTalk access_token= …)."""
+def _has_inline_secret(channel: Channel, installed: Iterable[ChannelFacts]) -> bool:
+    """A webhook URL that carries its key, token or signature (WeCom key=, DingTalk access_token=,
+    a Slack or Feishu hook path … as the installed channels declare them)."""
+    facts = list(installed)
     parts = urlsplit(channel.target)
     if parts.password:
         return True
-    if set(parse_qs(parts.query)) & _SECRET_QUERY_KEYS:
+    secret_keys = _SECRET_QUERY_KEYS | {f.key_join.query for f in facts if f.key_join.query}
+    if set(parse_qs(parts.query)) & secret_keys:
         return True
-    return any(marker in channel.target for marker in _SECRET_PATH_MARKERS)
+    return any(marker in channel.target for f in facts for marker in f.secret_markers)

@@ -160,7 +160,10 @@ class ChannelFacts:
       cannot mention people, so it is no way to reach one person);
     - ``pages_by_phone``: a paging gateway: reaches a person by their phone number, and is not
       posted to as a team's group channel;
-    - ``config_schema``: a :class:`ChannelConfig` subclass for the plan channel's ``config``.
+    - ``config_schema``: a :class:`ChannelConfig` subclass for the plan channel's ``config``;
+    - ``secret_markers``: texts that show a plan's ``target`` carries the key the plan must keep in
+      ``secret_env`` (Slack's ``hooks.slack.com/services/``); the plan validator refuses such a
+      target (``inline_secret``), as it refuses one with the channel's ``key_join`` query parameter.
     """
 
     kind: str
@@ -169,6 +172,7 @@ class ChannelFacts:
     im_handle: str | None = None
     pages_by_phone: bool = False
     config_schema: type[ChannelConfig] = ChannelConfig
+    secret_markers: tuple[str, ...] = ()
 
 
 def facts_of(channel_class: type[Any]) -> ChannelFacts:
@@ -181,6 +185,7 @@ def facts_of(channel_class: type[Any]) -> ChannelFacts:
         im_handle=getattr(channel_class, "im_handle", defaults.im_handle),
         pages_by_phone=getattr(channel_class, "pages_by_phone", defaults.pages_by_phone),
         config_schema=getattr(channel_class, "config_schema", defaults.config_schema),
+        secret_markers=tuple(getattr(channel_class, "secret_markers", defaults.secret_markers)),
     )
 
 

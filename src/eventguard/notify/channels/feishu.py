@@ -52,6 +52,7 @@ class FeishuChannel:
     kind: ClassVar[str] = "feishu"
     rate_limit: ClassVar[int] = 100  # messages a minute per bot
     key_join: ClassVar[KeyJoin] = KeyJoin(path=True)  # the hook id ends the path
+    secret_markers: ClassVar[tuple[str, ...]] = ("/open-apis/bot/v2/hook/",)  # a target with its hook id
     im_handle: ClassVar[str] = "feishu"
 
     def __init__(self, context: ChannelContext) -> None:

@@ -51,6 +51,7 @@ class SlackChannel:
     kind: ClassVar[str] = "slack"
     rate_limit: ClassVar[int] = 60  # about one message a second per webhook
     key_join: ClassVar[KeyJoin] = KeyJoin(path=True)  # the webhook path T…/B…/… ends the URL
+    secret_markers: ClassVar[tuple[str, ...]] = ("hooks.slack.com/services/",)  # a target with its hook id
     im_handle: ClassVar[str] = "slack"
 
     def __init__(self, context: ChannelContext) -> None:
