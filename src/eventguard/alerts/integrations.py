@@ -67,26 +67,23 @@ def create(
     if not name.strip():
         raise InvalidInput(Message("An integration needs a name."), code="name_required")
     token = secrets.token_hex(TOKEN_LENGTH // 2)
-    integration = Integration(
-        event_id=event.id,
-        name=name.strip(),
-        kind=kind,
-        token_prefix=token[:PREFIX_LENGTH],
-        token_hash=_hash(token),
-        hmac_secret=hmac_secret or None,
-        created_at=clock.now(),
-        created_by=actor.name,
-    )
-    db.add(integration)
-    db.flush()
-    audit.record(
+    integration = audit.added(
+        Integration(
+            event_id=event.id,
+            name=name.strip(),
+            kind=kind,
+            token_prefix=token[:PREFIX_LENGTH],
+            token_hash=_hash(token),
+            hmac_secret=hmac_secret or None,
+            created_at=clock.now(),
+            created_by=actor.name,
+        ),
         db=db,
         actor=actor,
         action="integration.create",
         target_type="integration",
-        target_id=integration.id,
-        after=public_view(integration),
         clock=clock,
+        view=public_view,
     )
     return integration, token
 
@@ -122,15 +119,14 @@ def revoke(*, db: Session, integration_id: int, actor: Actor, clock: Clock) -> I
     if integration is None:
         raise NotFound(Message("No integration {id}.", {"id": integration_id}), code="integration_not_found")
     if integration.revoked_at is None:
-        integration.revoked_at = clock.now()
-        audit.record(
+        with audit.audited(
+            integration,
             db=db,
             actor=actor,
             action="integration.revoke",
             target_type="integration",
-            target_id=integration.id,
-            before={"revoked": False},
-            after={"revoked": True},
             clock=clock,
-        )
+            view=lambda row: {"revoked": row.revoked_at is not None},
+        ):
+            integration.revoked_at = clock.now()
     return integration

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, UOWTransaction
@@ -58,6 +59,67 @@ def record(
     )
     db.add(entry)
     return entry
+
+
+class _Row(Protocol):
+    id: Any
+
+
+Row = TypeVar("Row", bound=_Row)
+
+
+@contextmanager
+def audited(
+    row: Row,
+    *,
+    db: Session,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    clock: Clock,
+    view: Callable[[Row], dict[str, Any]] | None = None,
+) -> Iterator[Row]:
+    """Snapshot, change, flush, audit: ``view(row)`` is taken as ``before``, the block changes the
+    row, then the session is flushed and one entry recorded with ``view(row)`` as ``after`` (no
+    ``view``: neither). A block that raises records nothing."""
+    before = view(row) if view is not None else None
+    yield row
+    db.flush()
+    record(
+        db=db,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=row.id,
+        before=before,
+        after=view(row) if view is not None else None,
+        clock=clock,
+    )
+
+
+def added(
+    row: Row,
+    *,
+    db: Session,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    clock: Clock,
+    view: Callable[[Row], dict[str, Any]],
+) -> Row:
+    """Add a new row, flush (so it has its id) and audit it with ``view(row)`` as ``after``."""
+    db.add(row)
+    db.flush()
+    record(
+        db=db,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=row.id,
+        after=view(row),
+        clock=clock,
+    )
+    return row
 
 
 def list_entries(

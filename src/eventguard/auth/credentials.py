@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from eventguard.audit.service import Actor, record
+from eventguard.audit.service import Actor, audited, record
 from eventguard.auth import tokens
 from eventguard.auth.models import ApiToken, Role, TokenKind, User
 from eventguard.clock import Clock
@@ -143,17 +143,8 @@ def revoke_token(*, db: Session, token: ApiToken, actor: Actor, clock: Clock) ->
     """Revoke ``token`` from now on (flushed, audited). Revoking a revoked token changes nothing."""
     if token.revoked_at is not None:
         return token
-    before = token_view(token)
-    token.revoked_at = clock.now()
-    db.flush()
-    record(
-        db=db,
-        actor=actor,
-        action="token.revoke",
-        target_type="token",
-        target_id=token.id,
-        before=before,
-        after=token_view(token),
-        clock=clock,
-    )
+    with audited(
+        token, db=db, actor=actor, action="token.revoke", target_type="token", clock=clock, view=token_view
+    ):
+        token.revoked_at = clock.now()
     return token

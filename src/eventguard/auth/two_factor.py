@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from eventguard.audit.service import Actor, record
+from eventguard.audit.service import Actor, audited
 from eventguard.auth import totp
 from eventguard.auth.models import ApiToken, User
 from eventguard.clock import Clock
@@ -49,21 +49,12 @@ def totp_begin_enrolment(*, db: Session, user: User, actor: Actor, clock: Clock)
     Beginning again replaces a pending secret; Conflict ``totp_already_enabled`` once enabled."""
     if user.totp_enabled:
         raise Conflict(Message("Two-factor authentication is already enabled."), code="totp_already_enabled")
-    before = _state(user)
-    user.totp_secret = totp.new_secret()
-    user.totp_last_counter = None
-    user.updated_at = clock.now()
-    db.flush()
-    record(
-        db=db,
-        actor=actor,
-        action="user.totp_enrol",
-        target_type="user",
-        target_id=user.id,
-        before=before,
-        after=_state(user),
-        clock=clock,
-    )
+    with audited(
+        user, db=db, actor=actor, action="user.totp_enrol", target_type="user", clock=clock, view=_state
+    ):
+        user.totp_secret = totp.new_secret()
+        user.totp_last_counter = None
+        user.updated_at = clock.now()
     return TotpEnrolment(
         secret=user.totp_secret, uri=totp.provisioning_uri(user.totp_secret, account=user.username)
     )
@@ -90,29 +81,20 @@ def totp_confirm(
 
     ``session_token_id``: the session doing this; if it was limited to enrolment, it no longer is."""
     pending_uri(user=user)
-    before = _state(user)
-    if not check_code(user=user, code=code, clock=clock):
-        raise _invalid_code()
-    user.totp_enabled = True
-    user.updated_at = clock.now()
-    if session_token_id is not None:
-        db.execute(
-            update(ApiToken)
-            .where(ApiToken.id == session_token_id, ApiToken.user_id == user.id)
-            .values(totp_enrolment_only=False)
-            .execution_options(synchronize_session="fetch")
-        )
-    db.flush()
-    record(
-        db=db,
-        actor=actor,
-        action="user.totp_enable",
-        target_type="user",
-        target_id=user.id,
-        before=before,
-        after=_state(user),
-        clock=clock,
-    )
+    with audited(
+        user, db=db, actor=actor, action="user.totp_enable", target_type="user", clock=clock, view=_state
+    ):
+        if not check_code(user=user, code=code, clock=clock):
+            raise _invalid_code()
+        user.totp_enabled = True
+        user.updated_at = clock.now()
+        if session_token_id is not None:
+            db.execute(
+                update(ApiToken)
+                .where(ApiToken.id == session_token_id, ApiToken.user_id == user.id)
+                .values(totp_enrolment_only=False)
+                .execution_options(synchronize_session="fetch")
+            )
     return user
 
 
@@ -126,20 +108,11 @@ def totp_disable(*, db: Session, user: User, code: str | None, actor: Actor, clo
     # A pending (never confirmed) secret protects nothing, so cancelling it needs no code.
     if code is not None and user.totp_enabled and not check_code(user=user, code=code, clock=clock):
         raise _invalid_code()
-    before = _state(user)
-    user.totp_enabled = False
-    user.totp_secret = None
-    user.totp_last_counter = None
-    user.updated_at = clock.now()
-    db.flush()
-    record(
-        db=db,
-        actor=actor,
-        action="user.totp_disable",
-        target_type="user",
-        target_id=user.id,
-        before=before,
-        after=_state(user),
-        clock=clock,
-    )
+    with audited(
+        user, db=db, actor=actor, action="user.totp_disable", target_type="user", clock=clock, view=_state
+    ):
+        user.totp_enabled = False
+        user.totp_secret = None
+        user.totp_last_counter = None
+        user.updated_at = clock.now()
     return user
