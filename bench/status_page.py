@@ -127,8 +127,10 @@ def _seed(database: Any, base_url: str) -> None:
     """The example plan, a level-2 livestream incident with the backup stream on and an update published."""
     from eventguard.audit.service import Actor
     from eventguard.clock import SystemClock
-    from eventguard.comms import backups, public, publishing
+    from eventguard.comms.backups import service as backups
     from eventguard.comms.models import PublicStatus
+    from eventguard.comms.updates import approval as publishing
+    from eventguard.comms.updates import drafts as public
     from eventguard.events import service as events
     from eventguard.incidents import service as incidents
     from eventguard.plans import service as plans
@@ -162,7 +164,7 @@ def prepare(tmp: Path) -> tuple[str, Path]:
     """A SQLite database with the seeded event, and the same page published as static files with
     ``eventguard status publish``'s code; returns the database URL and the static directory."""
     from eventguard.clock import SystemClock
-    from eventguard.comms import publish
+    from eventguard.comms.statuspage import static as publish
     from eventguard.config import Settings as AppSettings
     from eventguard.db import Database, migrate
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from eventguard.app import create_app
-from eventguard.comms.cache import StatusPageCache
+from eventguard.comms.statuspage.cache import StatusPageCache
 from eventguard.config import Settings
 from eventguard.db import Database
 from eventguard.events.models import Event

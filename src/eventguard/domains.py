@@ -109,7 +109,7 @@ DOMAINS: tuple[Domain, ...] = (
     ),
     Domain(
         "comms",
-        routers=("api", "page_api", "public_api"),
+        routers=("updates.api", "statuspage.admin_api", "statuspage.public_api"),
         models=("models",),
         cli="cli",
         handlers="reactions",

@@ -1,6 +1,6 @@
 """``eventguard serve``'s HTTP protocol: uvicorn's httptools protocol with two shortcuts below ASGI.
 
-- the public status page's fresh documents (comms/protocol.py);
+- the public status page's fresh documents (comms/statuspage/protocol.py);
 - alert intake: a ``POST /api/v1/integrations/{kind}`` (or PagerDuty's ``…/pagerduty/v2/enqueue``)
   is read, accepted into the journal and answered from the parser's callbacks, without the ASGI
   request cycle, routing, middleware or a log line (counters in /metrics). Answers are those of the
@@ -22,7 +22,7 @@ import orjson
 from eventguard.alerts.intake_api import MAX_BODY
 from eventguard.alerts.journal import metrics
 from eventguard.alerts.journal.accept import Accepter
-from eventguard.comms.protocol import ANSWERED, StatusPageProtocol, _application
+from eventguard.comms.statuspage.protocol import ANSWERED, StatusPageProtocol, _application
 from eventguard.errors import EventGuardError, PayloadTooLarge, error_body
 from eventguard.i18n import Message, from_accept_language, normalize_language, t
 from eventguard.logs import get_logger

@@ -13,7 +13,7 @@ def include_routers(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
     from eventguard import apidocs, health, metrics_api, openapi
-    from eventguard.comms.fastpath import StatusPageFastPath
+    from eventguard.comms.statuspage.fastpath import StatusPageFastPath
     from eventguard.domains import router_refs
     from eventguard.web import pages
 

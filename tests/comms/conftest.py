@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from eventguard.audit.service import Actor
 from eventguard.clock import FrozenClock
-from eventguard.comms import public, publishing
-from eventguard.comms.cache import StatusPageCache
 from eventguard.comms.models import PublicStatus, PublicUpdate
+from eventguard.comms.statuspage.cache import StatusPageCache
+from eventguard.comms.updates import approval as publishing
+from eventguard.comms.updates import drafts as public
 from eventguard.config import Settings
 from eventguard.db import Database
 from eventguard.events.models import Event

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from eventguard.cli.main import app
 from eventguard.clock import FrozenClock
-from eventguard.comms import backups
-from eventguard.comms.publish import AutoPublisher
+from eventguard.comms.backups import service as backups
+from eventguard.comms.statuspage.static import AutoPublisher
 from eventguard.config import Settings, get_settings
 from eventguard.db import Database
 from eventguard.events.models import Event

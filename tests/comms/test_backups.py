@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from eventguard.clock import FrozenClock
-from eventguard.comms import backups, public
+from eventguard.comms.backups import service as backups
+from eventguard.comms.updates import drafts as public
 from eventguard.errors import Conflict, InvalidInput
 from eventguard.events.models import Event
 from eventguard.incidents import service as incidents

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from eventguard.clock import FrozenClock
-from eventguard.comms.cache import StatusPageCache
+from eventguard.comms.statuspage.cache import StatusPageCache
 from eventguard.db import Database
 from eventguard.events.models import Event
 from tests.comms.conftest import BASE_URL, declare, publish

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from eventguard.cli.main import app
 from eventguard.clock import FrozenClock
-from eventguard.comms import backups, public
+from eventguard.comms.backups import plans as backups
+from eventguard.comms.updates import drafts as public
 from eventguard.config import get_settings
 from eventguard.db import Database
 from eventguard.events.models import Event

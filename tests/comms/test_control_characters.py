@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from eventguard.audit.service import Actor
 from eventguard.clock import FrozenClock
-from eventguard.comms import maintenance, publish, view
+from eventguard.comms.statuspage import static as publish
+from eventguard.comms.statuspage import view
+from eventguard.comms.updates import maintenance
 from eventguard.config import Settings
 from eventguard.db import Database
 from eventguard.events.models import Event

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from eventguard.clock import FrozenClock
-from eventguard.comms import fanout
+from eventguard.comms.hooks import fanout
 from eventguard.config import Settings
 from eventguard.db import Database
 from eventguard.events.models import Event

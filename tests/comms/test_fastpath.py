@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from eventguard.comms.cache import StatusPageCache, cache_of
+from eventguard.comms.statuspage.cache import StatusPageCache, cache_of
 from eventguard.events.models import Event
 from tests.comms.conftest import BASE_URL
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from eventguard.comms import labels, public_api, status, wording
+from eventguard.comms.statuspage import components as status
+from eventguard.comms.statuspage import labels, public_api
+from eventguard.comms.updates import wording
 from eventguard.i18n import t, zh_catalog
 
 

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from eventguard.alerts import integrations
 from eventguard.alerts.journal.process import process_pending
 from eventguard.clock import FrozenClock
-from eventguard.comms import state, subscribers
 from eventguard.comms.models import PublicUpdate
+from eventguard.comms.statuspage import state
+from eventguard.comms.subscribers import service as subscribers
 from eventguard.db import Database
 from eventguard.events.models import Event
 from eventguard.plans import service as plans

@@ -1,4 +1,4 @@
-"""The status page answered in uvicorn's protocol (comms/protocol.py), in a real uvicorn server on
+"""The status page answered in uvicorn's protocol (comms/statuspage/protocol.py), in a real uvicorn server on
 127.0.0.1: the same bytes and validators as the route, keep-alive and HTTP/1.0, and everything else
 left to uvicorn's own path."""
 
@@ -15,9 +15,9 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from eventguard.comms.cache import StatusPageCache
-from eventguard.comms.fastpath import Reply
-from eventguard.comms.protocol import StatusPageProtocol
+from eventguard.comms.statuspage.cache import StatusPageCache
+from eventguard.comms.statuspage.fastpath import Reply
+from eventguard.comms.statuspage.protocol import StatusPageProtocol
 from eventguard.events.models import Event
 from tests.comms.conftest import BASE_URL
 

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from eventguard.clock import FrozenClock
-from eventguard.comms import public, publishing
 from eventguard.comms.models import PublicStatus, PublicUpdate, UpdateState
+from eventguard.comms.updates import approval as publishing
+from eventguard.comms.updates import drafts as public
 from eventguard.errors import Conflict, InvalidInput
 from eventguard.events.models import Event
 from eventguard.incidents import service as incidents

@@ -8,8 +8,11 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from eventguard.clock import FrozenClock
-from eventguard.comms import public, publishing, reactions, state
+from eventguard.comms import reactions
 from eventguard.comms.models import PublicStatus, UpdateState
+from eventguard.comms.statuspage import state
+from eventguard.comms.updates import approval as publishing
+from eventguard.comms.updates import drafts as public
 from eventguard.db import Database
 from eventguard.events.models import Event
 from eventguard.incidents import service as incidents

@@ -9,8 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from eventguard.clock import FrozenClock
-from eventguard.comms import maintenance, status
-from eventguard.comms.view import load
+from eventguard.comms.statuspage import components as status
+from eventguard.comms.statuspage.view import load
+from eventguard.comms.updates import maintenance
 from eventguard.errors import InvalidInput
 from eventguard.events.models import Event
 from eventguard.incidents import service as incidents

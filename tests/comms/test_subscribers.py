@@ -11,8 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eventguard.clock import FrozenClock
-from eventguard.comms import fanout, hooks, maintenance, subscribers
+from eventguard.comms.hooks import fanout
+from eventguard.comms.hooks import webhooks as hooks
 from eventguard.comms.models import Subscriber
+from eventguard.comms.subscribers import service as subscribers
+from eventguard.comms.updates import maintenance
 from eventguard.config import Settings
 from eventguard.db import Database
 from eventguard.events.models import Event

@@ -24,8 +24,8 @@ from eventguard.audit.service import Actor
 from eventguard.auth import service as auth
 from eventguard.auth.models import Role
 from eventguard.clock import SystemClock
-from eventguard.comms import subscribers
 from eventguard.comms.models import Subscriber
+from eventguard.comms.subscribers import service as subscribers
 from eventguard.config import Settings
 from eventguard.db import Database, migrate
 from eventguard.plans import service as plans

@@ -1,1 +1,3 @@
-"""Telling participants: the public status page, public updates, subscribers, backup plans."""
+"""Telling participants: the public status page (``statuspage``), public updates (``updates``),
+subscribers (``subscribers``), backup plans (``backups``) and announcement webhooks (``hooks``).
+Models, schemas, the command line and the outbox reactions are shared by them, here."""

@@ -12,8 +12,11 @@ from rich.table import Table
 from eventguard.audit.service import Actor
 from eventguard.cli_context import console, open_session, settings
 from eventguard.clock import SystemClock
-from eventguard.comms import backups, public, publish, publishing
+from eventguard.comms.backups import plans as backup_plans
+from eventguard.comms.backups import service as backups
 from eventguard.comms.models import PublicStatus
+from eventguard.comms.statuspage import static
+from eventguard.comms.updates import approval, drafts
 from eventguard.db import Database
 from eventguard.incidents import service as incidents
 from eventguard.plans import service as plans
@@ -42,7 +45,7 @@ def status_publish(
     database = Database(settings().database_url)
     try:
         while True:
-            written = publish.publish(database=database, slug=slug, out=out, settings=settings(), clock=CLOCK)
+            written = static.publish(database=database, slug=slug, out=out, settings=settings(), clock=CLOCK)
             for path in written:
                 console.print(f"wrote {path}", markup=False)
             if watch <= 0:
@@ -75,10 +78,10 @@ def status_update(
     with open_session() as db:
         incident = incidents.get(db=db, incident_id=incident_id, for_update=True)
         spec = plans.get_active_plan(db=db, event_id=incident.event_id)
-        draft = public.DraftInput(
+        draft = drafts.DraftInput(
             status=status, template_id=template, variables={k: v for k, v in given.items() if v is not None}
         )
-        update = public.create_draft(
+        update = drafts.create_draft(
             db=db,
             incident=incident,
             spec=spec,
@@ -88,7 +91,7 @@ def status_update(
             clock=CLOCK,
         )
         if publish_now:
-            publishing.publish(db=db, update=update, incident=incident, actor=actor, clock=CLOCK)
+            approval.publish(db=db, update=update, incident=incident, actor=actor, clock=CLOCK)
         db.commit()
         for lang in ("zh-CN", "en"):
             console.print(f"[{lang}] {update.title[lang]}\n{update.body[lang]}\n", markup=False)
@@ -135,10 +138,11 @@ def backup_list(incident_id: int) -> None:
         incident = incidents.get(db=db, incident_id=incident_id)
         spec = plans.get_active_plan(db=db, event_id=incident.event_id)
         active = {
-            a.backup_id for a in backups.list_for_incident(db=db, incident_id=incident_id, active_only=True)
+            a.backup_id
+            for a in backup_plans.list_for_incident(db=db, incident_id=incident_id, active_only=True)
         }
         table = Table("id", "kind", "name", "active", "link")
         for plan in spec.backup_plans:
-            link = backups.primary_link(plan) or ""
+            link = backup_plans.primary_link(plan) or ""
             table.add_row(plan.id, plan.kind, plan.name.en, "yes" if plan.id in active else "", link)
     console.print(table)

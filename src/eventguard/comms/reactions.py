@@ -9,7 +9,7 @@
   a reminder delivery and the timeline a ``notification`` entry; at most ``MAX_REMINDERS`` times.
 - ``incident.resolved``: an incident that told the public something gets a "resolved" draft.
 - ``comms.update_published`` / ``comms.maintenance_updated``: subscribers and announcement webhooks
-  get their deliveries (``comms.fanout``)."""
+  get their deliveries (``comms.hooks.fanout``)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 
 from eventguard.audit.service import Actor
 from eventguard.clock import Clock
-from eventguard.comms import fanout, public, publishing, state
+from eventguard.comms.hooks import fanout
 from eventguard.comms.models import PublicStatus, UpdateState
+from eventguard.comms.statuspage import state
+from eventguard.comms.updates import approval, drafts
 from eventguard.errors import NotFound
 from eventguard.i18n import t
 from eventguard.incidents import roles, timeline
@@ -58,14 +60,14 @@ def on_incident_changed(db: Session, message: OutboxMessage, context: WorkerCont
         return
     if any(
         u.auto or u.state is UpdateState.published
-        for u in public.list_for_incident(db=db, incident_id=incident.id)
+        for u in drafts.list_for_incident(db=db, incident_id=incident.id)
     ):
         return
-    public.create_draft(
+    drafts.create_draft(
         db=db,
         incident=incident,
         spec=spec,
-        draft=public.DraftInput(),
+        draft=drafts.DraftInput(),
         base_url=context.settings.base_url,
         actor=SYSTEM,
         clock=clock,
@@ -95,7 +97,7 @@ def on_reminder(db: Session, message: OutboxMessage, context: WorkerContext) -> 
     clock = context.clock
     incident = _incident(db, message.aggregate_id)
     number = int(message.payload.get("reminder", 1))
-    if incident is None or not incident.is_open or publishing.has_published(db=db, incident_id=incident.id):
+    if incident is None or not incident.is_open or approval.has_published(db=db, incident_id=incident.id):
         return
     spec = plans.get_active_plan(db=db, event_id=incident.event_id)
     person = _comms_person(db, incident, spec)
@@ -178,17 +180,17 @@ def on_incident_resolved(db: Session, message: OutboxMessage, context: WorkerCon
     incident = _incident(db, message.aggregate_id)
     if incident is None:
         return
-    updates = public.list_for_incident(db=db, incident_id=incident.id)
+    updates = drafts.list_for_incident(db=db, incident_id=incident.id)
     published = [u for u in updates if u.state is UpdateState.published]
     if not published or published[-1].status is PublicStatus.resolved:
         return
-    if any(u.state in public.OPEN_STATES and u.status is PublicStatus.resolved for u in updates):
+    if any(u.state in drafts.OPEN_STATES and u.status is PublicStatus.resolved for u in updates):
         return
     spec = plans.get_active_plan(db=db, event_id=incident.event_id)
-    draft = public.DraftInput(
+    draft = drafts.DraftInput(
         status=PublicStatus.resolved, components=published[-1].components, impact=published[-1].impact
     )
-    public.create_draft(
+    drafts.create_draft(
         db=db,
         incident=incident,
         spec=spec,

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from eventguard.comms.models import MaintenanceStatus, PublicStatus, SubscriberKind, UpdateState
-from eventguard.comms.status import ComponentStatus
+from eventguard.comms.statuspage.components import ComponentStatus
 from eventguard.inputs import Count, SafeStr
 
 VariableValue = SafeStr | dict[SafeStr, SafeStr]

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from eventguard.clock import Clock
-from eventguard.comms.publish import AutoPublisher
+from eventguard.comms.statuspage.static import AutoPublisher
 from eventguard.config import Settings
 
 

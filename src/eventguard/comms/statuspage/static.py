@@ -23,8 +23,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from eventguard.clock import Clock
-from eventguard.comms import render, view
-from eventguard.comms.render import Kind, PageLinks
+from eventguard.comms.statuspage import render, view
+from eventguard.comms.statuspage.render import Kind, PageLinks
 from eventguard.config import Settings
 from eventguard.db import Database
 from eventguard.events import service as events

@@ -25,8 +25,8 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from eventguard.clock import Clock
-from eventguard.comms import render, view
-from eventguard.comms.render import Document, Kind
+from eventguard.comms.statuspage import render, view
+from eventguard.comms.statuspage.render import Document, Kind
 from eventguard.db import Database
 from eventguard.errors import NotFound
 from eventguard.events import service as events

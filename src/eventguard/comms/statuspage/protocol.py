@@ -16,8 +16,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from eventguard.comms.cache import StatusPageCache, cache_of
-from eventguard.comms.fastpath import Reply, reply_for
+from eventguard.comms.statuspage.cache import StatusPageCache, cache_of
+from eventguard.comms.statuspage.fastpath import Reply, reply_for
 
 _STATUS_LINES = {200: b"HTTP/1.1 200 OK\r\n", 304: b"HTTP/1.1 304 Not Modified\r\n"}
 

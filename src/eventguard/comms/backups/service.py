@@ -13,53 +13,16 @@ from sqlalchemy.orm import Session
 from eventguard.audit import service as audit
 from eventguard.audit.service import Actor
 from eventguard.clock import Clock
-from eventguard.comms import state
+from eventguard.comms.backups.plans import backup_plan
 from eventguard.comms.models import BackupActivation
-from eventguard.errors import Conflict, InvalidInput
+from eventguard.comms.statuspage import state
+from eventguard.comms.updates import drafts
+from eventguard.errors import Conflict
 from eventguard.i18n import Message
 from eventguard.incidents import timeline
 from eventguard.incidents.models import Incident
 from eventguard.outbox import service as outbox
 from eventguard.plans.schemas import BackupPlan, PlanSpec
-
-
-def backup_plan(spec: PlanSpec, backup_id: str) -> BackupPlan:
-    """The plan's backup plan ``backup_id``; 422 when the plan has none by that id."""
-    found = next((plan for plan in spec.backup_plans if plan.id == backup_id), None)
-    if found is None:
-        raise InvalidInput(
-            Message("The plan has no backup plan {backup}.", {"backup": backup_id}),
-            code="unknown_backup_plan",
-            details={"known": [plan.id for plan in spec.backup_plans]},
-        )
-    return found
-
-
-def primary_link(plan: BackupPlan) -> str | None:
-    """The one link an announcement gives for the plan: a watch page, else the stream, else the pack."""
-    if plan.links:
-        return plan.links[0].url
-    return plan.stream_url or plan.offline_pack_url
-
-
-def list_for_incident(
-    *, db: Session, incident_id: int, active_only: bool = False
-) -> Sequence[BackupActivation]:
-    """The incident's activations, oldest first."""
-    query = select(BackupActivation).where(BackupActivation.incident_id == incident_id)
-    if active_only:
-        query = query.where(BackupActivation.deactivated_at.is_(None))
-    return db.scalars(query.order_by(BackupActivation.id)).all()
-
-
-def list_active(*, db: Session, event_id: int) -> Sequence[BackupActivation]:
-    """Every backup plan switched on for the event now (drills included; callers filter)."""
-    query = (
-        select(BackupActivation)
-        .where(BackupActivation.event_id == event_id, BackupActivation.deactivated_at.is_(None))
-        .order_by(BackupActivation.id)
-    )
-    return db.scalars(query).all()
 
 
 def activate(
@@ -171,8 +134,6 @@ def _record(
     )
     db.flush()
     # The next announcement carries the links: drafts written from the template are filled again.
-    from eventguard.comms import public  # public reads the active backups: import here, not at the top
-
-    public.refresh_drafts(db=db, incident=incident, spec=spec, base_url=base_url, clock=clock)
+    drafts.refresh_drafts(db=db, incident=incident, spec=spec, base_url=base_url, clock=clock)
     if not incident.is_drill:
         state.touch(db=db, event_id=incident.event_id, clock=clock)

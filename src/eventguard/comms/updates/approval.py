@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from eventguard.audit import service as audit
 from eventguard.audit.service import Actor
 from eventguard.clock import Clock
-from eventguard.comms import state
 from eventguard.comms.models import PublicUpdate, UpdateState
-from eventguard.comms.public import check_open
+from eventguard.comms.statuspage import state
+from eventguard.comms.updates.drafts import check_open
 from eventguard.errors import Conflict, Forbidden
 from eventguard.i18n import Message
 from eventguard.incidents import timeline

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from eventguard.comms.cache import StatusPageCache, cache_of, not_modified
-from eventguard.comms.render import Kind
+from eventguard.comms.statuspage.cache import StatusPageCache, cache_of, not_modified
+from eventguard.comms.statuspage.render import Kind
 from eventguard.i18n import from_accept_language, normalize_language
 
 _PATH = re.compile(r"^/status/([a-z0-9][a-z0-9-]{0,63})(\.json|/feed\.atom)?$")

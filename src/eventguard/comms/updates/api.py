@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from eventguard.auth.deps import CurrentPrincipal, Principal, require_role
 from eventguard.auth.models import Role
-from eventguard.comms import backups, maintenance, public, publishing, subscribers
-from eventguard.comms.cache import cache_of
+from eventguard.comms.backups import plans as backup_plans
+from eventguard.comms.backups import service as backups
 from eventguard.comms.models import Maintenance, PublicUpdate
 from eventguard.comms.schemas import (
     BackupPlanRead,
@@ -26,6 +26,9 @@ from eventguard.comms.schemas import (
     SubscriberRead,
     WordingRead,
 )
+from eventguard.comms.statuspage.cache import cache_of
+from eventguard.comms.subscribers import service as subscribers
+from eventguard.comms.updates import approval, drafts, maintenance
 from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import NotFound
 from eventguard.events import service as events
@@ -47,8 +50,8 @@ def changed(request: Request, db: Session, event_id: int) -> None:
     cache_of(request.app).invalidate(events.get(db=db, event_id=event_id).slug)
 
 
-def _draft(body: DraftIn) -> public.DraftInput:
-    return public.DraftInput(
+def _draft(body: DraftIn) -> drafts.DraftInput:
+    return drafts.DraftInput(
         status=body.status,
         template_id=body.template_id,
         variables=body.variables,
@@ -60,7 +63,7 @@ def _draft(body: DraftIn) -> public.DraftInput:
 
 
 def _read(db: Session, update: PublicUpdate, incident: Incident, clock: ClockDep) -> PublicUpdateRead:
-    needs = publishing.needs_approval(db=db, incident=incident, clock=clock)
+    needs = approval.needs_approval(db=db, incident=incident, clock=clock)
     return PublicUpdateRead.model_validate(update).model_copy(update={"needs_approval": needs})
 
 
@@ -70,7 +73,7 @@ def list_updates(
 ) -> list[PublicUpdateRead]:
     """Drafts and published updates of the incident, oldest first."""
     incident = incidents.get(db=db, incident_id=incident_id)
-    return [_read(db, u, incident, clock) for u in public.list_for_incident(db=db, incident_id=incident_id)]
+    return [_read(db, u, incident, clock) for u in drafts.list_for_incident(db=db, incident_id=incident_id)]
 
 
 @router.post("/incidents/{incident_id}/public-updates/preview", response_model=WordingRead)
@@ -80,7 +83,7 @@ def preview(
     """What an update with these choices would say in both languages (nothing is saved)."""
     incident = incidents.get(db=db, incident_id=incident_id)
     spec = plans.get_active_plan(db=db, event_id=incident.event_id)
-    text = public.preview(db=db, incident=incident, spec=spec, draft=_draft(body), base_url=settings.base_url)
+    text = drafts.preview(db=db, incident=incident, spec=spec, draft=_draft(body), base_url=settings.base_url)
     return WordingRead(title=text.title, body=text.body)
 
 
@@ -96,7 +99,7 @@ def create_draft(
     """Draft a public update from the plan's announcement template (or hand-written text)."""
     incident = incidents.get(db=db, incident_id=incident_id, for_update=True)
     spec = plans.get_active_plan(db=db, event_id=incident.event_id)
-    update = public.create_draft(
+    update = drafts.create_draft(
         db=db,
         incident=incident,
         spec=spec,
@@ -111,15 +114,15 @@ def create_draft(
 
 def _locked(db: Session, update_id: int) -> tuple[PublicUpdate, Incident]:
     # Incident first, then update: the same order as drafting and backup changes (no deadlock).
-    update = public.get(db=db, update_id=update_id)
+    update = drafts.get(db=db, update_id=update_id)
     incident = incidents.get(db=db, incident_id=update.incident_id, for_update=True)
-    return public.get(db=db, update_id=update_id, for_update=True), incident
+    return drafts.get(db=db, update_id=update_id, for_update=True), incident
 
 
 @router.get("/public-updates/{update_id}", response_model=PublicUpdateRead)
 def get_update(update_id: Id, _viewer: CurrentPrincipal, db: DbSession, clock: ClockDep) -> PublicUpdateRead:
     """One draft or published update, with whether publishing it needs a second commander."""
-    update = public.get(db=db, update_id=update_id)
+    update = drafts.get(db=db, update_id=update_id)
     return _read(db, update, incidents.get(db=db, incident_id=update.incident_id), clock)
 
 
@@ -130,7 +133,7 @@ def edit_update(
     """Change a draft (status, variables, template or text); it needs its approval again."""
     update, incident = _locked(db, update_id)
     spec = plans.get_active_plan(db=db, event_id=incident.event_id)
-    public.edit(
+    drafts.edit(
         db=db,
         update=update,
         incident=incident,
@@ -151,7 +154,7 @@ def publish(
     """Publish the draft (commander+). On an approval level it waits for a second commander:
     the answer's ``state`` is ``pending_approval`` until then."""
     update, incident = _locked(db, update_id)
-    publishing.publish(db=db, update=update, incident=incident, actor=principal.actor, clock=clock)
+    approval.publish(db=db, update=update, incident=incident, actor=principal.actor, clock=clock)
     changed(request, db, incident.event_id)
     return _read(db, update, incident, clock)
 
@@ -162,7 +165,7 @@ def approve(
 ) -> PublicUpdateRead:
     """Approve and publish a draft another commander asked to publish (403 for the same person)."""
     update, incident = _locked(db, update_id)
-    publishing.approve(db=db, update=update, incident=incident, actor=principal.actor, clock=clock)
+    approval.approve(db=db, update=update, incident=incident, actor=principal.actor, clock=clock)
     changed(request, db, incident.event_id)
     return _read(db, update, incident, clock)
 
@@ -171,7 +174,7 @@ def approve(
 def discard(update_id: Id, principal: Responder, db: DbSession, clock: ClockDep) -> PublicUpdateRead:
     """Throw a draft away."""
     update, incident = _locked(db, update_id)
-    publishing.discard(db=db, update=update, incident=incident, actor=principal.actor, clock=clock)
+    approval.discard(db=db, update=update, incident=incident, actor=principal.actor, clock=clock)
     db.commit()
     return _read(db, update, incident, clock)
 
@@ -183,7 +186,7 @@ def list_backups(incident_id: Id, _viewer: CurrentPrincipal, db: DbSession) -> l
     spec = plans.get_active_plan(db=db, event_id=incident.event_id)
     scenario = spec.scenario(incident.scenario_id) if incident.scenario_id else None
     active = {
-        a.backup_id for a in backups.list_for_incident(db=db, incident_id=incident_id, active_only=True)
+        a.backup_id for a in backup_plans.list_for_incident(db=db, incident_id=incident_id, active_only=True)
     }
     return [
         BackupPlanRead(

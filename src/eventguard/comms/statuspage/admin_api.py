@@ -10,10 +10,7 @@ from fastapi import APIRouter, Depends, Request
 
 from eventguard.auth.deps import CurrentPrincipal, Principal, require_role
 from eventguard.auth.models import Role
-from eventguard.comms import hooks, state
-from eventguard.comms import status as derivation
-from eventguard.comms.api import changed
-from eventguard.comms.cache import cache_of
+from eventguard.comms.hooks import webhooks
 from eventguard.comms.schemas import (
     ComponentRead,
     OverrideIn,
@@ -23,6 +20,10 @@ from eventguard.comms.schemas import (
     WebhookIn,
     WebhookRead,
 )
+from eventguard.comms.statuspage import components as derivation
+from eventguard.comms.statuspage import state
+from eventguard.comms.statuspage.cache import cache_of
+from eventguard.comms.updates.api import changed
 from eventguard.deps import ClockDep, DbSession
 from eventguard.events import service as events
 from eventguard.inputs import Id
@@ -115,7 +116,7 @@ def put_settings(
 def list_webhooks(slug: str, _commander: Commander, db: DbSession) -> list[WebhookRead]:
     """The event's announcement webhooks (without their secrets)."""
     event = events.get_by_slug(db=db, slug=slug)
-    return [WebhookRead.model_validate(h) for h in hooks.list_for_event(db=db, event_id=event.id)]
+    return [WebhookRead.model_validate(h) for h in webhooks.list_for_event(db=db, event_id=event.id)]
 
 
 @router.post("/announcement-webhooks", response_model=WebhookCreated, status_code=201)
@@ -125,7 +126,7 @@ def add_webhook(
     """Send every published text, in both languages, to this URL (the event site's banner, social
     tools). The answer shows the signing secret once."""
     event = events.get_by_slug(db=db, slug=slug)
-    hook = hooks.create(
+    hook = webhooks.create(
         db=db, event_id=event.id, name=body.name, url=body.url, actor=principal.actor, clock=clock
     )
     db.commit()
@@ -136,6 +137,6 @@ def add_webhook(
 def remove_webhook(slug: str, hook_id: Id, principal: Admin, db: DbSession, clock: ClockDep) -> WebhookRead:
     """Stop sending announcements to the webhook."""
     event = events.get_by_slug(db=db, slug=slug)
-    hook = hooks.disable(db=db, event_id=event.id, hook_id=hook_id, actor=principal.actor, clock=clock)
+    hook = webhooks.disable(db=db, event_id=event.id, hook_id=hook_id, actor=principal.actor, clock=clock)
     db.commit()
     return WebhookRead.model_validate(hook)

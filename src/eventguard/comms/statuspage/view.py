@@ -20,8 +20,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy.orm import Session
 
 from eventguard.clock import Clock
-from eventguard.comms import backups, maintenance, public
-from eventguard.comms import status as derivation
+from eventguard.comms.backups import plans as backups
 from eventguard.comms.models import (
     ComponentOverride,
     Maintenance,
@@ -31,7 +30,9 @@ from eventguard.comms.models import (
     PublicUpdate,
     StatusPage,
 )
-from eventguard.comms.status import ComponentStatus, Indicator
+from eventguard.comms.statuspage import components as derivation
+from eventguard.comms.statuspage.components import ComponentStatus, Indicator
+from eventguard.comms.updates import drafts, maintenance
 from eventguard.events.models import Event
 from eventguard.incidents import queries
 from eventguard.incidents.models import Incident
@@ -159,7 +160,7 @@ def load(*, db: Session, event: Event, clock: Clock) -> PageView:
         overrides={key: row.status for key, row in overrides.items()},
     )
     updates = [
-        u for u in public.published_for_event(db=db, event_id=event.id, since=now - HISTORY) if not u.is_drill
+        u for u in drafts.published_for_event(db=db, event_id=event.id, since=now - HISTORY) if not u.is_drill
     ]
     public_incidents = _public_incidents(updates)
     unresolved = tuple(i for i in public_incidents if i.status != PublicStatus.resolved)

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from eventguard.audit import service as audit
 from eventguard.audit.service import Actor
 from eventguard.clock import Clock
-from eventguard.comms import state
 from eventguard.comms.models import Maintenance, MaintenanceStatus, MaintenanceUpdate
+from eventguard.comms.statuspage import state
 from eventguard.errors import InvalidInput, NotFound
 from eventguard.i18n import Message
 from eventguard.outbox import service as outbox

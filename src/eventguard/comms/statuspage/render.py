@@ -1,6 +1,6 @@
 """The public documents of a page view: the HTML page (no JavaScript, readable on a phone), the
 Statuspage-shaped ``summary.json`` and the Atom feed — each as bytes with its ETag, rendered once
-per change by ``comms.cache`` (or written as static files by ``comms.publish``)."""
+per change by ``statuspage.cache`` (or written as static files by ``statuspage.static``)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,14 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from eventguard import security
-from eventguard.comms import feed, labels
-from eventguard.comms.view import ComponentView, IncidentView, MaintenanceView, PageView, UpdateView
+from eventguard.comms.statuspage import feed, labels
+from eventguard.comms.statuspage.view import (
+    ComponentView,
+    IncidentView,
+    MaintenanceView,
+    PageView,
+    UpdateView,
+)
 from eventguard.i18n import t
 
 Kind = Literal["html", "json", "atom"]

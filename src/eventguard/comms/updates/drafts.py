@@ -1,6 +1,6 @@
 """Public updates are deliberate: drafted from the plan's announcement templates (responder+),
 previewed in both languages and changed until they read right. Publishing them is
-``comms.publishing``. A draft's text is filled from the template again when a backup plan of its
+``comms.updates.approval``. A draft's text is filled from the template again when a backup plan of its
 incident goes on or off, unless comms wrote it by hand."""
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from eventguard.audit.service import Actor
 from eventguard.clock import Clock
-from eventguard.comms import backups, wording
+from eventguard.comms.backups import plans as backups
 from eventguard.comms.models import PublicStatus, PublicUpdate, UpdateState
-from eventguard.comms.status import INDICATORS, LEVEL_IMPACT
+from eventguard.comms.statuspage.components import INDICATORS, LEVEL_IMPACT
+from eventguard.comms.updates import wording
 from eventguard.errors import Conflict, InvalidInput, NotFound
 from eventguard.i18n import LANGUAGES, Message
 from eventguard.incidents import timeline

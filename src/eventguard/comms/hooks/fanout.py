@@ -18,8 +18,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from eventguard.clock import Clock
-from eventguard.comms import hooks, labels, maintenance, public, render, subscribers, view
+from eventguard.comms.hooks import webhooks
 from eventguard.comms.models import AnnouncementWebhook, Subscriber, SubscriberKind
+from eventguard.comms.statuspage import labels, render, view
+from eventguard.comms.subscribers import service as subscribers
+from eventguard.comms.updates import drafts, maintenance
 from eventguard.config import Settings
 from eventguard.events import service as events
 from eventguard.events.models import Event
@@ -46,7 +49,7 @@ class Announcement:
 
 def update_published(*, db: Session, update_id: int, settings: Settings, clock: Clock) -> int:
     """Queue the deliveries of a published incident update; returns how many (0 when done before)."""
-    update = public.get(db=db, update_id=update_id, for_update=True)
+    update = drafts.get(db=db, update_id=update_id, for_update=True)
     if update.fanned_out_at is not None or update.is_drill or update.published_at is None:
         return 0
     event = events.get(db=db, event_id=update.event_id)
@@ -118,7 +121,7 @@ def _page(page: view.PageView, lang: str) -> dict[str, Any]:
 
 def _fan_out(db: Session, event: Event, announcement: Announcement, settings: Settings, clock: Clock) -> int:
     receivers: list[AnnouncementWebhook | Subscriber] = [
-        *hooks.active_for(db=db, event_id=event.id),
+        *webhooks.active_for(db=db, event_id=event.id),
         *subscribers.active_for(db=db, event_id=event.id, components=announcement.components),
     ]
     start = clock.now()

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from eventguard.comms import render, subscribers
-from eventguard.comms.cache import answer, cache_of
 from eventguard.comms.models import SubscriberKind
-from eventguard.comms.render import Kind
 from eventguard.comms.schemas import SubscribedRead, SubscribeIn
+from eventguard.comms.statuspage import render
+from eventguard.comms.statuspage.cache import answer, cache_of
+from eventguard.comms.statuspage.render import Kind
+from eventguard.comms.subscribers import service as subscribers
 from eventguard.config import Settings
 from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import EventGuardError, InvalidInput

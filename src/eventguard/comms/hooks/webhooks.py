@@ -13,7 +13,7 @@ from eventguard.audit import service as audit
 from eventguard.audit.service import Actor
 from eventguard.clock import Clock
 from eventguard.comms.models import AnnouncementWebhook
-from eventguard.comms.subscribers import new_secret
+from eventguard.comms.subscribers.service import new_secret
 from eventguard.errors import InvalidInput, NotFound
 from eventguard.i18n import Message
 

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from feedgen.feed import FeedGenerator
 
-from eventguard.comms.labels import incident_label, maintenance_label
-from eventguard.comms.view import PageView, UpdateView
+from eventguard.comms.statuspage.labels import incident_label, maintenance_label
+from eventguard.comms.statuspage.view import PageView, UpdateView
 from eventguard.i18n import t
 from eventguard.inputs import strip_control
 

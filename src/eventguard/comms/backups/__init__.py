@@ -1,0 +1,1 @@
+"""Backup plans switched on from an incident: the plan's links (plans) and switching them (service)."""

@@ -1,0 +1,1 @@
+"""Outgoing announcements: the announcement webhooks and the fanout of a published update."""
