@@ -3,10 +3,16 @@ registry, so a plugin's channel is treated like a built-in one."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
+
+import pytest
 
 from eventguard.notify.channels import channel_facts, facts_for
 from eventguard.notify.channels.base import BEARER, ChannelFacts, KeyJoin, facts_of
+from eventguard.notify.recipients import contact_methods
+from eventguard.plugins import get_plugin_manager, hookimpl
+from tests.plans.helpers import check, edit, line_of, only
 
 
 def test_every_built_in_channel_declares_its_facts() -> None:
@@ -55,3 +61,49 @@ class _Bare:
 def test_a_channel_that_declares_nothing_gets_the_defaults() -> None:
     assert facts_of(_Bare) == ChannelFacts(kind="bare")
     assert facts_for("not-installed") == ChannelFacts(kind="not-installed")
+
+
+class _ZulipChannel:
+    kind: ClassVar[str] = "zulip"
+    im_handle: ClassVar[str] = "zulip"
+
+    def __init__(self, context: Any) -> None: ...
+
+
+class _ZulipPlugin:
+    @hookimpl
+    def eventguard_channels(self) -> list[type[Any]]:
+        return [_ZulipChannel]
+
+
+@pytest.fixture
+def zulip_installed() -> Iterator[None]:
+    get_plugin_manager.cache_clear()
+    get_plugin_manager().register(_ZulipPlugin())
+    yield
+    get_plugin_manager.cache_clear()
+
+
+def test_a_plugin_channels_im_handle_is_a_plan_key_and_mentions_the_person(
+    zulip_installed: None, example_source: str
+) -> None:
+    source = edit(example_source, "im: {wecom: ZhangWei,", 'im: {zulip: "@zhang", wecom: ZhangWei,')
+    source = edit(
+        source,
+        "channels:\n  - id: tech-wecom\n",
+        "channels:\n  - id: tech-zulip\n    type: zulip\n    target: https://zulip.example.com/api/v1/messages\n"
+        "  - id: tech-wecom\n",
+    )
+    source = edit(source, "channels: [tech-wecom", "channels: [tech-zulip, tech-wecom")
+    result = check(source)
+    assert [issue.format("en") for issue in result.errors] == []
+    assert result.spec is not None
+    person = next(p for p in result.spec.people if p.im.model_extra)
+    zulip = [m for m in contact_methods(result.spec, person) if m.kind == "zulip"]
+    assert [m.options["mentions"] for m in zulip] == [["@zhang"]]
+
+
+def test_without_the_plugin_its_im_handle_is_an_error(example_source: str) -> None:
+    source = edit(example_source, "im: {wecom: ZhangWei,", 'im: {zulip: "@zhang", wecom: ZhangWei,')
+    issue = only(check(source), "unknown_im_handle")
+    assert issue.line == line_of(source, "zulip:")

@@ -333,3 +333,11 @@ def test_a_valid_channel_config_reaches_the_channels_options(example_source: str
     assert result.spec is not None
     wecom = next(channel for channel in result.spec.channels if channel.type == "wecom")
     assert channel_method(wecom).options["format"] == "text"
+
+
+def test_a_misspelt_im_handle_is_named_at_its_line_with_a_suggestion(example_source: str) -> None:
+    source = edit(example_source, "im: {wecom: ZhangWei,", "im: {wecmo: ZhangWei,")
+    issue = only(check(source), "unknown_im_handle")
+    assert issue.line == line_of(source, "wecmo: ZhangWei")
+    assert 'IM handle "wecmo"; did you mean "wecom"?' in issue.format("en")
+    assert "是否想写“wecom”" in issue.format("zh-CN")

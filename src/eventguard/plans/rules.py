@@ -127,6 +127,13 @@ UNKNOWN_CHANNEL_TYPE_SUGGESTION = Rule(
 CHANNEL_CONFIG_INVALID = Rule(
     "channel_config_invalid", 'Invalid config of channel "{channel}" ({kind}): {problem}.'
 )
+UNKNOWN_IM_HANDLE = Rule(
+    "unknown_im_handle", 'No installed channel uses the IM handle "{ref}"; known handles: {known}.'
+)
+UNKNOWN_IM_HANDLE_SUGGESTION = Rule(
+    "unknown_im_handle",
+    'No installed channel uses the IM handle "{ref}"; did you mean "{suggestion}"? Known handles: {known}.',
+)
 UNKNOWN_ALERT_SOURCE = Rule("unknown_alert_source", 'Unknown alert source "{ref}"; installed: {known}.')
 UNKNOWN_ALERT_SOURCE_SUGGESTION = Rule(
     "unknown_alert_source", 'Unknown alert source "{ref}"; did you mean "{suggestion}"? Installed: {known}.'

@@ -75,7 +75,12 @@ class Security(PlanModel):
 
 
 class ImHandles(PlanModel):
-    """How to reach a person directly in each IM."""
+    """How to reach a person directly in each IM (another key: the handle of a plugin's channel)."""
+
+    # A plugin channel's handle (the ``im_handle`` its class declares) is one more key;
+    # ``plans.validate`` checks extra keys against the installed channels.
+    model_config = PlanModel.model_config | {"extra": "allow"}
+    __pydantic_extra__: dict[str, str] = Field(init=False)
 
     wecom: str | None = Field(default=None, description="WeCom userid.")
     dingtalk: str | None = Field(default=None, description="Mobile number registered with DingTalk.")

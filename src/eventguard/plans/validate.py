@@ -26,6 +26,7 @@ from eventguard.plans.schemas import (
     Channel,
     ClassificationRule,
     CustomRotation,
+    ImHandles,
     NotifyTarget,
     PersonTarget,
     Scenario,
@@ -173,11 +174,14 @@ class _Checker:
         return False
 
     def _people_and_channels(self) -> None:
-        for person in self.spec.people:
-            handles = [getattr(person.im, field) for field in type(person.im).model_fields]
-            if not (person.email or person.phone or any(handles)):
-                self.report(rules.PERSON_NO_CONTACT, self.at(person, "id"), person=person.id)
         kinds = channel_facts()
+        handle_names = {*ImHandles.model_fields, *(f.im_handle for f in kinds.values() if f.im_handle)}
+        for person in self.spec.people:
+            if not (person.email or person.phone or any(person.im.model_dump().values())):
+                self.report(rules.PERSON_NO_CONTACT, self.at(person, "id"), person=person.id)
+            for name in person.im.model_extra or {}:  # a plugin channel's handle, or a typo
+                unknown, suggesting = rules.UNKNOWN_IM_HANDLE, rules.UNKNOWN_IM_HANDLE_SUGGESTION
+                self.installed(unknown, suggesting, name, handle_names, self.at(person, "im", name))
         for channel in self.spec.channels:
             type_path = self.at(channel, "type")
             if self.installed(
