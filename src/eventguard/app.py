@@ -9,7 +9,7 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,7 +20,7 @@ from eventguard.clock import Clock, SystemClock
 from eventguard.config import Settings, get_settings
 from eventguard.db import Database
 from eventguard.deps import request_language
-from eventguard.errors import EventGuardError, error_body
+from eventguard.errors import AnswerInstead, EventGuardError, error_body
 from eventguard.i18n import t
 from eventguard.logs import get_logger, request_id_var
 from eventguard.security import SecurityHeaders, is_https
@@ -63,6 +63,10 @@ _STANDARD_MESSAGES = {
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AnswerInstead)
+    async def _answer_instead(request: Request, exc: AnswerInstead) -> Response:
+        return exc.response
+
     @app.exception_handler(EventGuardError)
     async def _domain_error(request: Request, exc: EventGuardError) -> JSONResponse:
         body = {"error": exc.to_dict(request_language(request))}

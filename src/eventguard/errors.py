@@ -5,12 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.responses import Response
+
 from eventguard.i18n import Message
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     """The JSON error envelope every answer that is an error has."""
     return {"error": {"code": code, "message": message, "details": details}}
+
+
+class AnswerInstead(Exception):
+    """Raised by a dependency or a route to answer with ``response`` as it is (the app's handler
+    returns it): the console's redirect to sign in, its 403 page."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 class EventGuardError(Exception):

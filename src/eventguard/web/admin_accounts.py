@@ -16,27 +16,23 @@ from eventguard.auth.models import Role
 from eventguard.clock import Clock
 from eventguard.config import Settings
 from eventguard.deps import ClockDep, DbSession, SettingsDep
-from eventguard.errors import EventGuardError, InvalidInput
+from eventguard.errors import AnswerInstead, EventGuardError, InvalidInput
 from eventguard.i18n import Message
 from eventguard.inputs import FormText
 from eventguard.web import csrf
-from eventguard.web.console import error_page, parse_id, require, signed_in
+from eventguard.web.console import error_page, parse_id, require, require_signed_in
 from eventguard.web.pages import page_language, render
 
 router = APIRouter(include_in_schema=False)
 
-Admin = Principal | Response
 
-
-def admin_gate(request: Request, db: Session, clock: Clock) -> Admin:
-    """The signed-in admin, or the answer to give instead (sign in, or a 403 page)."""
-    principal = signed_in(request, db, clock)
-    if isinstance(principal, Response):
-        return principal
+def admin_gate(request: Request, db: Session, clock: Clock) -> Principal:
+    """The signed-in admin; else the answer to give instead (sign in, or a 403 page) is raised."""
+    principal = require_signed_in(request, db, clock)
     try:
         require(principal, Role.admin)
     except EventGuardError as exc:
-        return error_page(request, 403, exc.render(page_language(request)))
+        raise AnswerInstead(error_page(request, 403, exc.render(page_language(request)))) from None
     return principal
 
 
@@ -65,8 +61,6 @@ def admin_post(
 ) -> Response:
     """Check the admin and the form token, run ``work``, commit; errors re-render ``page`` with them."""
     principal = admin_gate(request, db, clock)
-    if isinstance(principal, Response):
-        return principal
     try:
         csrf.verify(request, csrf_token, settings)
         answer = work(principal)
@@ -92,8 +86,6 @@ def _users_page(
 def users(request: Request, db: DbSession, clock: ClockDep, settings: SettingsDep) -> Response:
     """Every user with their role; forms to add a user and change a role."""
     principal = admin_gate(request, db, clock)
-    if isinstance(principal, Response):
-        return principal
     return _users_page(request, db, settings, principal, None)
 
 
@@ -170,8 +162,6 @@ def _tokens_page(
 def tokens(request: Request, db: DbSession, clock: ClockDep, settings: SettingsDep) -> Response:
     """Every API token (never its secret), with a form to create one and buttons to revoke."""
     principal = admin_gate(request, db, clock)
-    if isinstance(principal, Response):
-        return principal
     return _tokens_page(request, db, settings, principal, None)
 
 

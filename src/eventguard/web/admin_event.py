@@ -65,8 +65,6 @@ def _integrations_page(
 def integrations_list(request: Request, db: DbSession, clock: ClockDep, settings: SettingsDep) -> Response:
     """Every alert integration with its endpoint URL and an example ``curl``."""
     principal = admin_gate(request, db, clock)
-    if isinstance(principal, Response):
-        return principal
     return _integrations_page(request, db, settings, principal, None)
 
 
@@ -130,8 +128,6 @@ def _channels_page(
 def channels(request: Request, db: DbSession, clock: ClockDep, settings: SettingsDep) -> Response:
     """Every plan channel with its last success and last error."""
     principal = admin_gate(request, db, clock)
-    if isinstance(principal, Response):
-        return principal
     return _channels_page(request, db, settings, principal, None)
 
 
@@ -190,8 +186,6 @@ def _calendar(db: Session, clock: Clock, lang: str) -> list[dict[str, Any]]:
 def oncall_calendar(request: Request, db: DbSession, clock: ClockDep, settings: SettingsDep) -> Response:
     """The shifts of every schedule over the next seven days, in the event's time zone."""
     principal = admin_gate(request, db, clock)
-    if isinstance(principal, Response):
-        return principal
     context = {
         "user": principal.user,
         "calendar": _calendar(db, clock, page_language(request)),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -14,8 +15,8 @@ from eventguard.auth.deps import Principal
 from eventguard.auth.models import Role, User
 from eventguard.clock import Clock
 from eventguard.db.writelock import WriteTurnTimeout
-from eventguard.deps import get_database
-from eventguard.errors import EventGuardError, Forbidden
+from eventguard.deps import ClockDep, DbSession, get_database
+from eventguard.errors import AnswerInstead, EventGuardError, Forbidden
 from eventguard.i18n import Message, normalize_language, t
 from eventguard.logs import get_logger
 from eventguard.web.pages import principal_from_cookie, render
@@ -39,6 +40,22 @@ def signed_in(request: Request, db: Session, clock: Clock) -> Principal | Respon
         language = _store_language(request, principal, normalize_language(picked), clock)
     request.state.user_language = language
     return principal
+
+
+def require_signed_in(request: Request, db: Session, clock: Clock) -> Principal:
+    """``signed_in``'s principal; its redirect is raised (``AnswerInstead``) instead of returned."""
+    principal = signed_in(request, db, clock)
+    if isinstance(principal, Response):
+        raise AnswerInstead(principal)
+    return principal
+
+
+def _signed_in_dependency(request: Request, db: DbSession, clock: ClockDep) -> Principal:
+    return require_signed_in(request, db, clock)
+
+
+SignedIn = Annotated[Principal, Depends(_signed_in_dependency)]
+"""A console route's caller, signed in (else the redirect to sign in or to enrol two-factor)."""
 
 
 def _store_language(request: Request, principal: Principal, language: str, clock: Clock) -> str:

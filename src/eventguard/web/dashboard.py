@@ -18,12 +18,12 @@ from eventguard.events.models import Event
 from eventguard.i18n import t
 from eventguard.incidents import queries
 from eventguard.incidents.models import Incident
+from eventguard.notify import service as notify
 from eventguard.notify.models import NotificationSla
-from eventguard.notify.planner import sla_rows
 from eventguard.oncall import service as oncall
 from eventguard.plans import service as plans
 from eventguard.plans.schemas import PlanSpec
-from eventguard.web.console import duration, signed_in
+from eventguard.web.console import SignedIn, duration
 from eventguard.web.pages import page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +74,7 @@ def sla_summary(states: list[SlaState], lang: str) -> SlaState:
 
 
 def _incident_row(db: Session, incident: Incident, now: datetime, lang: str) -> dict[str, Any]:
-    states = [sla_state(row, now, lang) for row in sla_rows(db, incident.id)]
+    states = [sla_state(row, now, lang) for row in notify.sla_rows(db=db, incident_id=incident.id)]
     return {
         "incident": incident,
         "age": duration(now - incident.opened_at, lang),
@@ -108,11 +108,8 @@ def _event_card(db: Session, event: Event, now: datetime, lang: str) -> dict[str
 
 
 @router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, db: DbSession, clock: ClockDep) -> Response:
+def dashboard(request: Request, db: DbSession, clock: ClockDep, principal: SignedIn) -> Response:
     """Every event: phase and countdown, open incidents by level with age and SLA, who is on call."""
-    principal = signed_in(request, db, clock)
-    if isinstance(principal, Response):
-        return principal
     lang, now = page_language(request), clock.now()
     cards = [_event_card(db, event, now, lang) for event in events.list_events(db=db)]
     lag = journal.lag(db=db, clock=clock)

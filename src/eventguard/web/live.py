@@ -16,7 +16,7 @@ from eventguard.errors import EventGuardError
 from eventguard.events import service as events
 from eventguard.incidents import service as incidents
 from eventguard.incidents import timeline
-from eventguard.web.console import error_page, parse_id, signed_in
+from eventguard.web.console import SignedIn, error_page, parse_id
 from eventguard.web.incident_room import entry_html, head_html
 from eventguard.web.pages import page_language
 
@@ -64,11 +64,10 @@ async def entry_stream(
 
 
 @router.get("/incidents/{incident_id}/events")
-def incident_events(request: Request, incident_id: str, db: DbSession, clock: ClockDep) -> Response:
+def incident_events(
+    request: Request, incident_id: str, db: DbSession, clock: ClockDep, principal: SignedIn
+) -> Response:
     """text/event-stream of the incident's new timeline entries (after ``Last-Event-ID`` or ``?after=``)."""
-    principal = signed_in(request, db, clock)
-    if isinstance(principal, Response):
-        return principal
     try:
         incident = incidents.get(db=db, incident_id=parse_id(incident_id))
         timezone = events.get(db=db, event_id=incident.event_id).timezone

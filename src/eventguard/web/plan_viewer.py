@@ -23,7 +23,7 @@ from eventguard.plans.api import MAX_PLAN_BYTES
 from eventguard.plans.diff import PlanDiff
 from eventguard.plans.schemas import PersonTarget, PlanSpec, TeamTarget
 from eventguard.web import csrf
-from eventguard.web.console import error_page, may, parse_id, require, signed_in
+from eventguard.web.console import SignedIn, error_page, may, parse_id, require
 from eventguard.web.pages import page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -91,12 +91,9 @@ def plan_page(
 
 @router.get("/events/{slug}/plan", response_class=HTMLResponse)
 def plan_viewer(
-    request: Request, slug: str, db: DbSession, clock: ClockDep, settings: SettingsDep
+    request: Request, slug: str, db: DbSession, clock: ClockDep, settings: SettingsDep, principal: SignedIn
 ) -> Response:
     """The plan in force, its version history (``?diff=N``: what version N changed)."""
-    principal = signed_in(request, db, clock)
-    if isinstance(principal, Response):
-        return principal
     return plan_page(request, db, settings, principal, slug)
 
 
@@ -120,15 +117,13 @@ def plan_upload(
     db: DbSession,
     clock: ClockDep,
     settings: SettingsDep,
+    principal: SignedIn,
     csrf_token: str = Form(""),
     source: str = Form(""),
     comment: FormText = "",
     plan_file: UploadFile | None = File(None),
 ) -> Response:
     """Validate the uploaded plan; apply it as the newest version, or show every error with its line."""
-    principal = signed_in(request, db, clock)
-    if isinstance(principal, Response):
-        return principal
     lang = page_language(request)
     try:
         require(principal, Role.commander)

@@ -28,7 +28,7 @@ from eventguard.incidents.models import Incident, IncidentRole, IncidentStatus
 from eventguard.inputs import FormText
 from eventguard.plans import service as plans
 from eventguard.web import csrf
-from eventguard.web.console import error_page, parse_id, require, signed_in
+from eventguard.web.console import error_page, parse_id, require, require_signed_in
 from eventguard.web.incident_room import room_page
 from eventguard.web.pages import page_language
 
@@ -81,9 +81,7 @@ def act(
     work: Work,
 ) -> Response:
     """Run ``work`` on the locked incident for a signed-in user of at least ``minimum``."""
-    principal = signed_in(request, db, clock)
-    if isinstance(principal, Response):
-        return principal
+    principal = require_signed_in(request, db, clock)
     lang = page_language(request)
     try:
         require(principal, minimum)
