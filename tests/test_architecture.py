@@ -115,7 +115,7 @@ def _import_loops() -> list[set[str]]:
 
 
 def test_no_import_loops_but_the_known_ones() -> None:
-    # Left to their owners: comms (backups <-> public updates) and notify (outcomes <-> sender).
+    # Left to its owner: notify (outcomes <-> sender).
     for loop in _import_loops():
         packages = {".".join(module.split(".")[:2]) for module in loop}
-        assert packages in ({"eventguard.comms"}, {"eventguard.notify"}), sorted(loop)
+        assert packages == {"eventguard.notify"}, sorted(loop)

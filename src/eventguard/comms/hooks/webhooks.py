@@ -29,26 +29,22 @@ def create(
         raise InvalidInput(
             Message("The webhook URL must start with http:// or https://."), code="invalid_url"
         )
-    hook = AnnouncementWebhook(
-        event_id=event_id,
-        name=name.strip()[:120] or address[:120],
-        url=address,
-        secret=new_secret(),
-        created_at=clock.now(),
-        created_by=actor.name,
-    )
-    db.add(hook)
-    db.flush()
-    audit.record(
+    return audit.added(
+        AnnouncementWebhook(
+            event_id=event_id,
+            name=name.strip()[:120] or address[:120],
+            url=address,
+            secret=new_secret(),
+            created_at=clock.now(),
+            created_by=actor.name,
+        ),
         db=db,
         actor=actor,
         action="comms.announcement_webhook.create",
         target_type="announcement_webhook",
-        target_id=hook.id,
-        after={"event_id": event_id, "name": hook.name, "url": hook.url},
         clock=clock,
+        view=lambda hook: {"event_id": hook.event_id, "name": hook.name, "url": hook.url},
     )
-    return hook
 
 
 def list_for_event(*, db: Session, event_id: int) -> Sequence[AnnouncementWebhook]:
