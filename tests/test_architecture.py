@@ -119,3 +119,16 @@ def test_no_import_loops_but_the_known_ones() -> None:
     for loop in _import_loops():
         packages = {".".join(module.split(".")[:2]) for module in loop}
         assert packages == {"eventguard.notify"}, sorted(loop)
+
+
+def test_every_domain_is_in_the_layers() -> None:
+    import tomllib
+
+    from eventguard.domains import DOMAINS
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    (layers,) = [c["layers"] for c in config["contracts"] if c["id"] == "layers"]
+    _face, console, domains, core = ({m.strip() for m in layer.split(":")} for layer in layers)
+    assert console == {"eventguard.web"}
+    assert domains == {d.package for d in DOMAINS if not d.core and d.name != "web"}
+    assert {d.package for d in DOMAINS if d.core} <= core
