@@ -97,7 +97,7 @@ def test_the_notification_worker_reaches_the_person_on_call(
 ) -> None:
     override(db, event, clock, "chen-jie", clock.now() - timedelta(minutes=5))
     spec = spec_of(db, event)
-    lookup = on_call_lookup(db, event.id, spec, clock.now())
+    lookup = on_call_lookup(db=db, event_id=event.id, spec=spec, at=clock.now())
     assert lookup("tech") == ["chen-jie"]
     assert lookup("pr") == ["zhou-ting"]
     people = service.on_call_for_team(db=db, event_id=event.id, spec=spec, team_id="ops", at=clock.now())

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import select
 
 from eventguard.auth.deps import CurrentPrincipal, Principal, require_role
 from eventguard.auth.models import Role
@@ -13,9 +12,7 @@ from eventguard.deps import ClockDep, DbSession
 from eventguard.events import service as events
 from eventguard.incidents import service as incidents
 from eventguard.inputs import Id
-from eventguard.notify import channel_admin
-from eventguard.notify.models import Delivery
-from eventguard.notify.planner import sla_rows
+from eventguard.notify import channel_admin, service
 from eventguard.notify.schemas import ChannelRead, DeliveryRead, IncidentNotifications, SlaRead
 from eventguard.openapi import errors
 
@@ -29,8 +26,8 @@ def incident_notifications(
 ) -> IncidentNotifications:
     """Time to first notification per notified role against the deadline, and every delivery."""
     incident = incidents.get(db=db, incident_id=incident_id)
-    rows = [SlaRead.model_validate(row) for row in sla_rows(db, incident.id)]
-    sent = db.scalars(select(Delivery).where(Delivery.incident_id == incident.id).order_by(Delivery.id)).all()
+    rows = [SlaRead.model_validate(row) for row in service.sla_rows(db=db, incident_id=incident.id)]
+    sent = service.incident_deliveries(db=db, incident_id=incident.id)
     decided = [row.met for row in rows if row.met is not None]
     return IncidentNotifications(
         sla=rows,

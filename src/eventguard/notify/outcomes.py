@@ -4,7 +4,8 @@ role, the incident's timeline and the channel's health."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import random
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +23,7 @@ MAX_ATTEMPTS = 8
 NOTIFIER = Actor(type="system", name="notifier")
 
 
-def made_unnecessary(db: Session, delivery: Delivery) -> bool:
+def made_unnecessary(*, db: Session, delivery: Delivery) -> bool:
     """An earlier contact method of the same person already got through."""
     if not delivery.failover_group or delivery.failover_rank == 0:
         return False
@@ -39,6 +40,7 @@ def made_unnecessary(db: Session, delivery: Delivery) -> bool:
 
 
 def record(
+    *,
     db: Session,
     delivery_id: int,
     started_at: datetime,
@@ -90,8 +92,6 @@ def _coalesced(db: Session, delivery: Delivery) -> list[Delivery]:
 
 
 def _retry(delivery: Delivery, error: TransportError, now: datetime) -> None:
-    from eventguard.notify.sender import backoff
-
     delivery.status = DeliveryStatus.pending
     delivery.available_at = now + backoff(delivery.attempts, error.retry_after)
     delivery.last_error = error.message[:2000]
@@ -205,3 +205,11 @@ class _Fixed:
 
     def now(self) -> datetime:
         return self._at
+
+
+def backoff(attempt: int, retry_after: float | None, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with ±20 % jitter (2 s, 4 s, 8 s … capped at 5 min), or the server's word."""
+    if retry_after is not None:
+        return timedelta(seconds=min(max(retry_after, 1.0), 3600.0))
+    base = min(2.0**attempt, 300.0)
+    return timedelta(seconds=base * (rng or random).uniform(0.8, 1.2))

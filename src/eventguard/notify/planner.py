@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from eventguard.incidents import service as incidents
@@ -31,7 +31,7 @@ FAILOVER_STEP = timedelta(seconds=60)
 Target = TeamTarget | PersonTarget | ChannelTarget
 
 
-def on_call_lookup(db: Session, event_id: int, spec: PlanSpec, at: datetime) -> OnCallLookup:
+def on_call_lookup(*, db: Session, event_id: int, spec: PlanSpec, at: datetime) -> OnCallLookup:
     """team id -> the people on call for it now (its lead when it has no schedule)."""
 
     def lookup(team_id: str) -> list[str]:
@@ -55,7 +55,7 @@ def plan_deliveries(
     """Queue one failover chain per recipient (rank 0 now, the next ranks staggered before the
     deadline) and return the recipients."""
     now = context.clock.now()
-    recipients = resolve(spec, targets, on_call_lookup(db, incident.event_id, spec, now))
+    recipients = resolve(spec, targets, on_call_lookup(db=db, event_id=incident.event_id, spec=spec, at=now))
     facts = messages.Facts(incident=incident, spec=spec, topic=topic, settings=context.settings, now=now)
     message_purpose = "escalation" if purpose == "escalation" else "notification"
     for recipient in recipients:
@@ -167,7 +167,7 @@ def _start_escalation(db: Session, incident: Incident, spec: PlanSpec, policy_id
         )
 
 
-def stop_escalation(db: Session, incident_id: int, now: datetime) -> None:
+def stop_escalation(*, db: Session, incident_id: int, now: datetime) -> None:
     """Acknowledged or resolved: pending escalation timers and their unsent pages are cancelled."""
     db.execute(
         update(EscalationStep)
@@ -200,11 +200,11 @@ def _on_releveled(db: Session, message: OutboxMessage, context: WorkerContext) -
 
 
 def _on_acknowledged(db: Session, message: OutboxMessage, context: WorkerContext) -> None:
-    stop_escalation(db, message.aggregate_id, context.clock.now())
+    stop_escalation(db=db, incident_id=message.aggregate_id, now=context.clock.now())
 
 
 def _on_resolved(db: Session, message: OutboxMessage, context: WorkerContext) -> None:
-    stop_escalation(db, message.aggregate_id, context.clock.now())
+    stop_escalation(db=db, incident_id=message.aggregate_id, now=context.clock.now())
     incident = incidents.get(db=db, incident_id=message.aggregate_id)
     spec = plans.get_active_plan(db=db, event_id=incident.event_id)
     level = spec.level(incident.level)
@@ -230,13 +230,6 @@ def _on_resolved(db: Session, message: OutboxMessage, context: WorkerContext) ->
         deadline=None,
         key_prefix=f"o{message.id}",
     )
-
-
-def sla_rows(db: Session, incident_id: int) -> Sequence[NotificationSla]:
-    query = (
-        select(NotificationSla).where(NotificationSla.incident_id == incident_id).order_by(NotificationSla.id)
-    )
-    return db.scalars(query).all()
 
 
 HANDLERS = {

@@ -6,9 +6,8 @@ receiver that de-duplicates sees it exactly once. PostgreSQL workers claim with 
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
@@ -40,7 +39,7 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def claim(db: Session, context: WorkerContext) -> Delivery | None:
+def claim(*, db: Session, context: WorkerContext) -> Delivery | None:
     """Lease the next due delivery (skipping ones an earlier failover rank made unnecessary and
     postponing or merging ones a channel's rate limit holds back)."""
     now = context.clock.now()
@@ -54,7 +53,7 @@ def claim(db: Session, context: WorkerContext) -> Delivery | None:
         )
         if delivery is None:
             return None
-        if outcomes.made_unnecessary(db, delivery):
+        if outcomes.made_unnecessary(db=db, delivery=delivery):
             delivery.status, delivery.last_error = (
                 DeliveryStatus.superseded,
                 "an earlier contact method got through",
@@ -71,7 +70,7 @@ def claim(db: Session, context: WorkerContext) -> Delivery | None:
 def send_one(*, database: Database, context: WorkerContext) -> bool:
     """Claim, send and record one delivery; False when nothing is due."""
     with database.session(write=True) as db:
-        delivery = claim(db, context)
+        delivery = claim(db=db, context=context)
         if delivery is None:
             db.commit()
             return False
@@ -85,7 +84,13 @@ def send_one(*, database: Database, context: WorkerContext) -> bool:
         db.commit()  # the lease is on disk before anything leaves the process
     result = prepared if isinstance(prepared, TransportError) else _send(kind, *prepared, context)
     with database.session(write=True) as db:
-        outcomes.record(db, claimed.delivery_id, claimed.started_at, result, context)
+        outcomes.record(
+            db=db,
+            delivery_id=claimed.delivery_id,
+            started_at=claimed.started_at,
+            result=result,
+            context=context,
+        )
         db.commit()
     return True
 
@@ -108,11 +113,3 @@ def deliver_due(*, database: Database, context: WorkerContext, limit: int = 200)
     while sent < limit and send_one(database=database, context=context):
         sent += 1
     return sent
-
-
-def backoff(attempt: int, retry_after: float | None, rng: random.Random | None = None) -> timedelta:
-    """Exponential backoff with ±20 % jitter (2 s, 4 s, 8 s … capped at 5 min), or the server's word."""
-    if retry_after is not None:
-        return timedelta(seconds=min(max(retry_after, 1.0), 3600.0))
-    base = min(2.0**attempt, 300.0)
-    return timedelta(seconds=base * (rng or random).uniform(0.8, 1.2))

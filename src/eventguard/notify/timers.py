@@ -20,7 +20,7 @@ from eventguard.worker.context import WorkerContext
 UNACKNOWLEDGED = (IncidentStatus.triggered,)
 
 
-def flag_breaches(db: Session, context: WorkerContext) -> list[int]:
+def flag_breaches(*, db: Session, context: WorkerContext) -> list[int]:
     """Mark SLA rows whose deadline passed with nobody reached; flag them on the incident."""
     now = context.clock.now()
     rows = db.scalars(
@@ -47,7 +47,7 @@ def flag_breaches(db: Session, context: WorkerContext) -> list[int]:
     return [row.id for row in rows]
 
 
-def fire_escalations(db: Session, context: WorkerContext) -> list[int]:
+def fire_escalations(*, db: Session, context: WorkerContext) -> list[int]:
     """Fire due escalation steps of incidents still unacknowledged; cancel the rest."""
     now = context.clock.now()
     steps = db.scalars(

@@ -18,8 +18,8 @@ from eventguard.events.models import Event
 from eventguard.i18n import t
 from eventguard.incidents import queries
 from eventguard.incidents.models import Incident
+from eventguard.notify import service as notify
 from eventguard.notify.models import NotificationSla
-from eventguard.notify.planner import sla_rows
 from eventguard.oncall import service as oncall
 from eventguard.plans import service as plans
 from eventguard.plans.schemas import PlanSpec
@@ -74,7 +74,7 @@ def sla_summary(states: list[SlaState], lang: str) -> SlaState:
 
 
 def _incident_row(db: Session, incident: Incident, now: datetime, lang: str) -> dict[str, Any]:
-    states = [sla_state(row, now, lang) for row in sla_rows(db, incident.id)]
+    states = [sla_state(row, now, lang) for row in notify.sla_rows(db=db, incident_id=incident.id)]
     return {
         "incident": incident,
         "age": duration(now - incident.opened_at, lang),

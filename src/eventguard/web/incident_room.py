@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eventguard.auth.deps import Principal
@@ -20,8 +19,8 @@ from eventguard.events import service as events
 from eventguard.incidents import roles, runbook, timeline
 from eventguard.incidents import service as incidents
 from eventguard.incidents.models import Incident, IncidentRole, IncidentStatus
+from eventguard.notify import service as notify
 from eventguard.notify.models import Delivery
-from eventguard.notify.planner import sla_rows
 from eventguard.plans import service as plans
 from eventguard.plans.schemas import PlanSpec
 from eventguard.web import csrf
@@ -43,7 +42,7 @@ def delivery_flags(delivery: Delivery) -> list[str]:
 
 
 def _deliveries(db: Session, incident: Incident, people: dict[str, str]) -> list[dict[str, Any]]:
-    rows = db.scalars(select(Delivery).where(Delivery.incident_id == incident.id).order_by(Delivery.id))
+    rows = notify.incident_deliveries(db=db, incident_id=incident.id)
     return [
         {
             "delivery": row,
@@ -99,7 +98,7 @@ def room_context(db: Session, clock: Clock, incident: Incident, lang: str) -> di
     return head | {
         "tasks": runbook.list_tasks(db=db, incident_id=incident.id),
         "entries": timeline.entries(db=db, incident_id=incident.id),
-        "sla": [sla_state(row, now, lang) for row in sla_rows(db, incident.id)],
+        "sla": [sla_state(row, now, lang) for row in notify.sla_rows(db=db, incident_id=incident.id)],
         "deliveries": _deliveries(db, incident, head["people"]),
         "evidence": json.dumps(incident.evidence, ensure_ascii=False, indent=2, default=str),
         "statuses": [s for s in IncidentStatus if s is not incident.status],

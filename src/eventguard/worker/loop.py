@@ -52,8 +52,8 @@ def run_once(*, database: Database, context: WorkerContext) -> PassReport:
         log.info("auto_resolved", incidents=report.auto_resolved)
     report.dispatched = dispatch_pending(database=database, context=context)
     with database.session(write=True) as db:
-        report.escalations = timers.fire_escalations(db, context)
-        report.breaches = timers.flag_breaches(db, context)
+        report.escalations = timers.fire_escalations(db=db, context=context)
+        report.breaches = timers.flag_breaches(db=db, context=context)
         db.commit()
     report.delivered = sender.deliver_due(database=database, context=context)
     report.published = publish_status_pages(database=database, context=context)
