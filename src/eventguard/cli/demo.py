@@ -69,4 +69,4 @@ def demo(
     if serve:
         from eventguard.cli.serve import serve as run_server
 
-        run_server(host=None, port=None, worker=True)
+        run_server(host=None, port=None, worker=True, journal=True, workers=1)
