@@ -1,20 +1,33 @@
-"""Alert intake: alerts/s accepted with a durable commit, next to Prometheus Alertmanager on this machine.
+"""Alert intake: alerts/s accepted with a durable commit, next to Prometheus Alertmanager on this machine;
+then how fast the journal of what was accepted is processed, and a storm against the embedded default.
 
-EventGuard (uvicorn, SQLite file or PostgreSQL, 1 or 2 workers) receives Alertmanager webhooks (1 and
-10 alerts per request) and PagerDuty Events v2 triggers; Alertmanager receives the same alerts on its
-own ``POST /api/v2/alerts`` (1 and 10 per request). wrk drives every run with ``bench/intake.lua``:
-each request carries new alerts, alertname cycling over 20 values so that alerts keep joining the
-same groups. Only 2xx answers count; a run with any error is reported as such and left out of the ratio.
+*Accept*: EventGuard (``python -m bench.serve``: its own HTTP protocol, which answers intake below ASGI,
+and no journal processor; SQLite file or PostgreSQL, 1 or 2 accepting processes) receives
+Alertmanager webhooks (1 and 10 alerts per request) and PagerDuty Events v2 triggers; Alertmanager
+receives the same alerts on its own ``POST /api/v2/alerts`` (1 and 10 per request). wrk drives every
+run with ``bench/intake.lua``: each request carries new alerts, alertname cycling over 20 values so
+that alerts keep joining the same groups. Only 2xx answers count; a run with any error is reported as
+such and left out of the ratio. "stored" counts the alerts durably accepted: the journal's alert_count.
 
-    .venv/bin/python -m bench intake [--duration 10] [--connections 8,32] [--targets ...]
+*Process*: after the accept runs of a backend's first target, its journal holds everything accepted;
+``python -m bench.process URL`` drains it (``process_pending``) in a process of its own: alerts/s
+processed into alerts and incidents.
+
+*Storm*: ``eventguard serve --no-worker`` (one process that accepts and processes the journal) on a
+fresh database, wrk am10 at 32 connections for ``--storm`` seconds; then the time until no journal row
+is pending any more (polled every 0.1 s): accept alerts/s, backlog at the end, drain seconds.
+
+    .venv/bin/python -m bench intake [--duration 10] [--connections 8,32] [--targets ...] [--storm 60]
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -105,8 +118,9 @@ TARGETS = {
 }
 
 
-# SQLite has one writer: a second worker only queues on its lock (try it with --targets).
-DEFAULT_TARGETS = tuple(key for key in TARGETS if key != "eg-sqlite-2w")
+# Accepting is an append to the journal (group commit), so a second accepting process helps on SQLite too.
+DEFAULT_TARGETS = tuple(TARGETS)
+BACKEND_TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 @dataclass(frozen=True)
@@ -117,6 +131,8 @@ class Settings:
     threads: int
     targets: tuple[str, ...]
     shapes: tuple[str, ...]
+    storm_s: int = 60  # 0: no storm
+    process: bool = True
 
 
 @dataclass
@@ -136,7 +152,7 @@ class Measurement:
     p50_ms: float
     p99_ms: float
     max_ms: float
-    stored_alerts: int | None  # counted on the server side after the run (>= accepted ones)
+    stored_alerts: int | None  # durably accepted, counted on the server side after the run (>= 2xx ones)
     clean: bool
     note: str = ""
     cpu_cores: dict[str, float] = field(default_factory=dict)  # average cores used during the run
@@ -359,24 +375,45 @@ def prepare_eventguard(url: str) -> dict[str, str]:
     return tokens
 
 
-def _stored_alerts(url: str) -> Callable[[], int]:
+ACCEPTED_ALERTS = "SELECT coalesce(sum(alert_count), 0) FROM intake_journal"
+PENDING = "SELECT count(*), coalesce(sum(alert_count), 0) FROM intake_journal WHERE state = 'pending'"
+
+
+def _scalar_query(url: str, query: str) -> Callable[[], Any]:
+    """A function that runs ``query`` on a connection of its own (not the server's) and returns its
+    first row."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
 
-    def count() -> int:
-        engine = create_engine(url, poolclass=NullPool)
-        try:
-            with engine.connect() as conn:
-                return int(conn.execute(text("SELECT count(*) FROM alerts")).scalar_one())
-        finally:
-            engine.dispose()
+    engine = create_engine(url, poolclass=NullPool)
 
-    return count
+    def run() -> Any:
+        with engine.connect() as conn:
+            return conn.execute(text(query)).one()
+
+    return run
+
+
+def _accepted_alerts(url: str) -> Callable[[], int]:
+    """Alerts durably accepted so far: the alert counts of every journal row (processed or not)."""
+    query = _scalar_query(url, ACCEPTED_ALERTS)
+    return lambda: int(query()[0])
+
+
+def _server_env(url: str, tmp: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "EVENTGUARD_DATABASE_URL": url,
+        "EVENTGUARD_LOG_LEVEL": "WARNING",
+        "EVENTGUARD_CONFIG_FILE": str(tmp / "no-config.toml"),
+    }
 
 
 def bench_eventguard(
     target: Target, settings: Settings, tools: dict[str, str], tmp: Path, patience: Patience
-) -> list[Measurement]:
+) -> tuple[list[Measurement], ProcessRun | None]:
+    """The accept runs of ``target`` on a fresh database; then, with ``settings.process`` and when the
+    target is its backend's first, the drain of the journal those runs left."""
     assert target.backend is not None
     shapes = [SHAPES[k] for k in EVENTGUARD_SHAPES if k in settings.shapes]
     measurements = []
@@ -384,30 +421,12 @@ def bench_eventguard(
         tokens = prepare_eventguard(url)
         port = free_port()
         base_url = f"http://{LOOPBACK}:{port}"
-        argv = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "bench.common:eventguard_app",
-            "--host",
-            LOOPBACK,
-            "--port",
-            str(port),
-            "--workers",
-            str(target.workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
-        env = {
-            **os.environ,
-            "EVENTGUARD_DATABASE_URL": url,
-            "EVENTGUARD_LOG_LEVEL": "WARNING",
-            "EVENTGUARD_CONFIG_FILE": str(tmp / "no-config.toml"),
-        }
+        argv = [sys.executable, "-m", "bench.serve", "--port", str(port), "--workers", str(target.workers)]
         log = tmp / f"{target.key}.log"
-        with Server(target.key, argv, ready_url=f"{base_url}/readyz", env=env, log_path=log) as server:
+        stored = _accepted_alerts(url)
+        with Server(
+            target.key, argv, ready_url=f"{base_url}/readyz", env=_server_env(url, tmp), log_path=log
+        ) as server:
             for shape, connections in itertools.product(shapes, settings.connections):
                 token = tokens["pagerduty" if shape.lua == "pd" else "alertmanager"]
                 measurements.append(
@@ -421,12 +440,236 @@ def bench_eventguard(
                         wrk=tools["wrk"],
                         server_group=server.pid,
                         patience=patience,
-                        stored=_stored_alerts(url),
+                        stored=stored,
                         settle=_settle(f"{base_url}/readyz"),
                     )
                 )
                 _print_run(measurements[-1])
-    return measurements
+        first_of_backend = next(TARGETS[k] for k in settings.targets if TARGETS[k].backend == target.backend)
+        processed = None
+        if settings.process and target is first_of_backend:
+            processed = bench_process(target, url, tmp, patience)
+    return measurements, processed
+
+
+# --- Process: draining the journal --------------------------------------------------------------------
+
+
+@dataclass
+class ProcessRun:
+    backend: str
+    target: str  # whose accept runs filled the journal
+    rows: int
+    alerts: int
+    parked: int
+    incidents: int
+    seconds: float
+    alerts_per_s: float
+    rows_per_s: float
+    pending_after: int  # rows still pending after the drain (0 expected)
+    cpu_cores: dict[str, float] = field(default_factory=dict)  # process/postgres/other, average cores
+    disturbed: bool = False
+    note: str = ""
+
+
+def bench_process(target: Target, url: str, tmp: Path, patience: Patience) -> ProcessRun:
+    """``python -m bench.process URL`` on the journal the accept runs left; the processing process's CPU
+    is the children's time of this one."""
+    assert target.backend is not None
+    print(f"  processing the journal of {target.key} (python -m bench.process) ...", flush=True)
+    patience.wait_for_quiet()
+    before, started = cpu_snapshot(None), time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.process", url],
+        cwd=ROOT,
+        env=_server_env(url, tmp),
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    wall = time.monotonic() - started
+    if done.returncode != 0:
+        raise BenchError(f"bench.process failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    cpu = cpu_shares(before, cpu_snapshot(None), wall)
+    cpu = {"process": cpu["wrk"], "postgres": cpu["postgres"], "other": cpu["other"]}
+    seconds = float(data["seconds"])
+    notes = []
+    if data["parked"]:
+        notes.append(f"{data['parked']} rows parked")
+    if data["pending_after"]["rows"]:
+        notes.append(f"{data['pending_after']['rows']} rows still pending")
+    if data["alerts"] < data["pending_before"]["alerts"]:
+        notes.append(f"{data['alerts']} of {data['pending_before']['alerts']} pending alerts processed")
+    run = ProcessRun(
+        backend=target.backend,
+        target=target.key,
+        rows=int(data["rows"]),
+        alerts=int(data["alerts"]),
+        parked=int(data["parked"]),
+        incidents=int(data["incidents"]),
+        seconds=round(seconds, 2),
+        alerts_per_s=round(data["alerts"] / seconds, 1) if seconds else 0.0,
+        rows_per_s=round(data["rows"] / seconds, 1) if seconds else 0.0,
+        pending_after=int(data["pending_after"]["rows"]),
+        cpu_cores=cpu,
+        disturbed=cpu["other"] > NOISE_CORES,
+        note="; ".join(notes),
+    )
+    _print_process(run)
+    return run
+
+
+def _print_process(r: ProcessRun) -> None:
+    flag = f"  NOTE: {r.note}" if r.note else ""
+    flag += "  (disturbed by other processes)" if r.disturbed else ""
+    c = r.cpu_cores
+    print(
+        f"  process {r.backend:<10} {r.alerts} alerts / {r.rows} rows in {r.seconds:.1f} s = "
+        f"{r.alerts_per_s:.0f} alerts/s ({r.incidents} incidents)  cores "
+        f"{c['process']:.2f}/{c['postgres']:.2f}/{c['other']:.2f}{flag}",
+        flush=True,
+    )
+
+
+# --- Storm: the embedded default, accepting and processing in one process -----------------------------
+
+
+@dataclass
+class StormRun:
+    backend: str
+    connections: int
+    storm_s: float  # wrk's measured duration
+    requests: int
+    ok_requests: int
+    non_2xx: int
+    socket_errors: int
+    alerts_per_s: float  # accepted (2xx) during the storm
+    p50_ms: float
+    p99_ms: float
+    accepted_alerts: int  # in the journal after the storm
+    backlog_rows: int  # pending when wrk ended
+    backlog_alerts: int
+    drain_s: float | None  # from wrk's end until nothing pending; None: not drained within the limit
+    processed_alerts_per_s: float | None  # accepted alerts / (storm + drain)
+    cpu_cores: dict[str, float] = field(default_factory=dict)  # during the storm
+    drain_cpu_cores: dict[str, float] = field(default_factory=dict)
+    disturbed: bool = False
+    note: str = ""
+
+
+STORM_SHAPE, STORM_CONNECTIONS = "am10", 32
+POLL_S = 0.1
+
+
+def bench_storm(
+    backend: str, settings: Settings, tools: dict[str, str], tmp: Path, patience: Patience
+) -> StormRun:
+    shape = SHAPES[STORM_SHAPE]
+    print(
+        f"{BACKEND_TITLES[backend]} storm: eventguard serve --no-worker, {shape.key} at "
+        f"{STORM_CONNECTIONS} connections for {settings.storm_s} s, then the drain:",
+        flush=True,
+    )
+    with fresh_database(backend, tmp) as url:
+        tokens = prepare_eventguard(url)
+        port = free_port()
+        base_url = f"http://{LOOPBACK}:{port}"
+        argv = [sys.executable, "-m", "eventguard.cli.main", "serve", "--no-worker", "--port", str(port)]
+        pending = _scalar_query(url, PENDING)
+        accepted = _accepted_alerts(url)
+        log = tmp / f"storm-{backend}.log"
+        with Server(
+            f"storm-{backend}", argv, ready_url=f"{base_url}/readyz", env=_server_env(url, tmp), log_path=log
+        ) as server:
+
+            def wrk_run(seconds: int, *extra: str) -> WrkResult:
+                args = [shape.lua, str(next(_runs)), str(shape.per_request), tokens["alertmanager"], *extra]
+                return run_wrk(
+                    tools["wrk"],
+                    base_url + shape.path,
+                    LUA,
+                    args,
+                    connections=STORM_CONNECTIONS,
+                    threads=settings.threads,
+                    duration_s=seconds,
+                )
+
+            def drain(limit_s: float, since: float) -> float | None:
+                """Seconds from ``since`` until no journal row is pending (None: not within the limit)."""
+                while time.monotonic() - since < limit_s:
+                    if int(pending()[0]) == 0:
+                        return time.monotonic() - since
+                    time.sleep(POLL_S)
+                return None
+
+            warm = wrk_run(settings.warmup_s, "check")
+            drain(120.0, time.monotonic())
+            patience.wait_for_quiet()
+            accepted_before = accepted()
+            cpu_before = cpu_snapshot(server.pid)
+            result = wrk_run(settings.storm_s)
+            cpu_end = cpu_snapshot(server.pid)
+            ended = time.monotonic()
+            backlog_rows, backlog_alerts = (int(v) for v in pending())
+            drain_limit = max(120.0, 5.0 * settings.storm_s)
+            drained = drain(drain_limit, ended)
+            drain_cpu = cpu_shares(cpu_end, cpu_snapshot(server.pid), time.monotonic() - ended)
+            total = accepted() - accepted_before
+    cpu = cpu_shares(cpu_before, cpu_end, result.duration_s)
+    notes = []
+    if warm.bad or not warm.clean:
+        notes.append(
+            f"warm-up answers wrong ({warm.bad} bad, {warm.errors_status} non-2xx): {warm.bad_sample}"
+        )
+    if not result.clean:
+        notes.append(f"{result.errors_status} non-2xx, {result.socket_errors} socket errors")
+    if drained is None:
+        notes.append(f"backlog not drained within {drain_limit:.0f} s")
+    if total < result.ok_requests * shape.per_request:
+        notes.append(
+            f"only {total} of {result.ok_requests * shape.per_request} accepted alerts in the journal"
+        )
+    run = StormRun(
+        backend=backend,
+        connections=STORM_CONNECTIONS,
+        storm_s=round(result.duration_s, 2),
+        requests=result.requests,
+        ok_requests=result.ok_requests,
+        non_2xx=result.errors_status,
+        socket_errors=result.socket_errors,
+        alerts_per_s=round(result.ok_per_s * shape.per_request, 1),
+        p50_ms=round(result.latency_p50_us / 1000, 2),
+        p99_ms=round(result.latency_p99_us / 1000, 2),
+        accepted_alerts=total,
+        backlog_rows=backlog_rows,
+        backlog_alerts=backlog_alerts,
+        drain_s=round(drained, 2) if drained is not None else None,
+        processed_alerts_per_s=(
+            round(total / (result.duration_s + drained), 1) if drained is not None else None
+        ),
+        cpu_cores=cpu,
+        drain_cpu_cores=drain_cpu,
+        disturbed=cpu["other"] > NOISE_CORES,
+        note="; ".join(notes),
+    )
+    _print_storm(run)
+    return run
+
+
+def _print_storm(r: StormRun) -> None:
+    flag = f"  NOTE: {r.note}" if r.note else ""
+    flag += "  (disturbed by other processes)" if r.disturbed else ""
+    drain = f"{r.drain_s:.1f} s" if r.drain_s is not None else "not drained"
+    c = r.cpu_cores
+    print(
+        f"  storm {r.backend:<10} {r.alerts_per_s:.0f} alerts/s accepted for {r.storm_s:.0f} s "
+        f"(p99 {r.p99_ms:.0f} ms), backlog {r.backlog_alerts} alerts ({r.backlog_rows} rows), "
+        f"drained in {drain}  cores {c['server']:.2f}/{c['wrk']:.2f}/{c['postgres']:.2f}/"
+        f"{c['other']:.2f}{flag}",
+        flush=True,
+    )
 
 
 # --- Report -------------------------------------------------------------------------------------------
@@ -528,6 +771,94 @@ def print_tables(measurements: Sequence[Measurement], rows: Sequence[dict[str, A
         print(first + " ".join(cells))
 
 
+def print_pipeline(processed: Sequence[ProcessRun], storms: Sequence[StormRun]) -> None:
+    if processed:
+        print("\nProcess: python -m bench.process draining the journal the accept runs left")
+        print("(cores = average cores used by the processing process/postgres/other processes)")
+        print(
+            f"{'backend':<11} {'filled by':<13} {'rows':>8} {'alerts':>9} {'seconds':>8} {'alerts/s':>9} "
+            f"{'rows/s':>8} {'incidents':>9}  {'cores':<16} note"
+        )
+        for r in processed:
+            c = r.cpu_cores
+            cores = f"{c['process']:.2f}/{c['postgres']:.2f}/{c['other']:.2f}" + ("*" if r.disturbed else "")
+            print(
+                f"{r.backend:<11} {r.target:<13} {r.rows:>8} {r.alerts:>9} {r.seconds:>8.1f} "
+                f"{r.alerts_per_s:>9.0f} {r.rows_per_s:>8.0f} {r.incidents:>9}  {cores:<16} {r.note}"
+            )
+    if storms:
+        print("\nStorm: eventguard serve --no-worker (accepting and processing), wrk am10 at 32 connections")
+        print("(backlog = alerts pending when wrk ended; drain = seconds from then until none pending;")
+        print(" cores during the storm = server/wrk/postgres/other, during the drain = server/postgres)")
+        print(
+            f"{'backend':<11} {'seconds':>7} {'accept/s':>9} {'p99 ms':>8} {'accepted':>9} {'backlog':>9} "
+            f"{'drain s':>8} {'overall/s':>9}  {'cores':<20} {'drain cores':<12} note"
+        )
+        for r in storms:
+            c, d = r.cpu_cores, r.drain_cpu_cores
+            cores = f"{c['server']:.2f}/{c['wrk']:.2f}/{c['postgres']:.2f}/{c['other']:.2f}"
+            cores += "*" if r.disturbed else ""
+            print(
+                f"{r.backend:<11} {r.storm_s:>7.0f} {r.alerts_per_s:>9.0f} {r.p99_ms:>8.1f} "
+                f"{r.accepted_alerts:>9} {r.backlog_alerts:>9} {_fmt(r.drain_s, '.1f'):>8} "
+                f"{_fmt(r.processed_alerts_per_s):>9}  {cores:<20} "
+                f"{d.get('server', 0):.2f}/{d.get('postgres', 0):.2f}{'':<3} {r.note}"
+            )
+
+
+PROCESS_GOAL = 10_000.0  # alerts/s drained, SQLite
+RATIO_GOALS = {"am10": 1.0, "am1": 0.5}  # accept, EventGuard / Alertmanager (best of the connections)
+
+
+def goals(
+    rows: Sequence[dict[str, Any]], processed: Sequence[ProcessRun], storms: Sequence[StormRun]
+) -> list[dict[str, Any]]:
+    """Each target of the design, with the figure measured and whether it is met."""
+    verdicts: list[dict[str, Any]] = []
+    for row in rows:
+        goal = RATIO_GOALS.get(row["shape"])
+        if goal is None or row["connections"] != "best":
+            continue
+        for key, cell in row["eventguard"].items():
+            ratio = cell["ratio"]
+            verdicts.append(
+                {
+                    "goal": f"accept {row['shape']} {key} >= {goal}x Alertmanager",
+                    "value": ratio,
+                    "met": ratio is not None and ratio >= goal,
+                }
+            )
+    for r in processed:
+        if r.backend == "sqlite":
+            verdicts.append(
+                {
+                    "goal": f"process (SQLite) >= {PROCESS_GOAL:,.0f} alerts/s",
+                    "value": r.alerts_per_s,
+                    "met": r.alerts_per_s >= PROCESS_GOAL and not r.note,
+                }
+            )
+    for s in storms:
+        verdicts.append(
+            {
+                "goal": f"storm ({s.backend}) backlog of a {s.storm_s:.0f} s storm drained within "
+                f"{s.storm_s:.0f} s",
+                "value": s.drain_s,
+                "met": s.drain_s is not None and s.drain_s <= s.storm_s and s.non_2xx == 0,
+            }
+        )
+    return verdicts
+
+
+def print_goals(verdicts: Sequence[dict[str, Any]]) -> None:
+    if not verdicts:
+        return
+    print("\nGoals")
+    for v in verdicts:
+        value = v["value"]
+        shown = "err" if value is None else (f"{value:.3f}" if value < 100 else f"{value:,.0f}")
+        print(f"  {'met    ' if v['met'] else 'NOT MET'}  {v['goal']}: {shown}")
+
+
 def _versions(tools: dict[str, str]) -> dict[str, str]:
     versions = {
         "alertmanager": tool_version([tools["prometheus-alertmanager"], "--version"]),
@@ -574,9 +905,18 @@ def parse_args(argv: Sequence[str]) -> Settings:
     parser.add_argument(
         "--targets",
         default=",".join(DEFAULT_TARGETS),
-        help=f"Subset of {','.join(TARGETS)} (default: all but eg-sqlite-2w).",
+        help=f"Subset of {','.join(TARGETS)} (default: all).",
     )
     parser.add_argument("--shapes", default=",".join(EVENTGUARD_SHAPES), help="Subset of am1,am10,pd1.")
+    parser.add_argument(
+        "--storm",
+        type=int,
+        default=60,
+        help="Seconds of the storm against eventguard serve, per backend (default 60; 0: no storm).",
+    )
+    parser.add_argument(
+        "--no-process", action="store_true", help="Do not time the drain of the accepted journal."
+    )
     args = parser.parse_args(argv)
     targets = tuple(t for t in args.targets.split(",") if t)
     shapes = tuple(s for s in args.shapes.split(",") if s)
@@ -586,7 +926,16 @@ def parse_args(argv: Sequence[str]) -> Settings:
     if "alertmanager" not in targets:
         parser.error("the reference (alertmanager) is always measured: the ratio needs it")
     connections = tuple(int(c) for c in args.connections.split(","))
-    return Settings(args.duration, args.warmup, connections, args.threads, targets, shapes)
+    return Settings(
+        args.duration,
+        args.warmup,
+        connections,
+        args.threads,
+        targets,
+        shapes,
+        storm_s=args.storm,
+        process=not args.no_process,
+    )
 
 
 def main(argv: Sequence[str]) -> int:
@@ -604,23 +953,37 @@ def main(argv: Sequence[str]) -> int:
     print(
         f"intake benchmark on {m['cpu']} ({m['cores']} cores, {m['memory_gib']} GiB): "
         f"{settings.duration_s} s per run after {settings.warmup_s} s of warm-up, "
-        f"connections {settings.connections}, {settings.threads} wrk threads"
+        f"connections {settings.connections}, {settings.threads} wrk threads; "
+        f"process: {'yes' if settings.process else 'no'}; storm: {settings.storm_s} s"
     )
     started = time.monotonic()
     measurements: list[Measurement] = []
+    processed: list[ProcessRun] = []
+    storms: list[StormRun] = []
     patience = Patience(SPARE_S, NOISE_CORES)
+    backends = list(dict.fromkeys(b for t in settings.targets if (b := TARGETS[t].backend) is not None))
     try:
         with tempfile.TemporaryDirectory(prefix="eventguard-bench-") as tmp:
             for key in settings.targets:
                 target = TARGETS[key]
                 print(f"{target.title}:", flush=True)
-                run = bench_alertmanager if target.backend is None else bench_eventguard
-                measurements += run(target, settings, tools, Path(tmp), patience)
+                if target.backend is None:
+                    measurements += bench_alertmanager(target, settings, tools, Path(tmp), patience)
+                    continue
+                runs, drained = bench_eventguard(target, settings, tools, Path(tmp), patience)
+                measurements += runs
+                processed += [drained] if drained is not None else []
+            if settings.storm_s > 0:
+                for backend in backends:
+                    storms.append(bench_storm(backend, settings, tools, Path(tmp), patience))
     except BenchError as exc:
         print(f"bench intake: {exc}", file=sys.stderr)
         return 2
     rows = comparison(measurements)
     print_tables(measurements, rows)
+    print_pipeline(processed, storms)
+    verdicts = goals(rows, processed, storms)
+    print_goals(verdicts)
     path = write_results(
         "intake",
         {
@@ -635,6 +998,9 @@ def main(argv: Sequence[str]) -> int:
             "elapsed_s": round(time.monotonic() - started),
             "runs": [asdict(m) for m in measurements],
             "comparison": rows,
+            "process": [asdict(r) for r in processed],
+            "storm": [asdict(r) for r in storms],
+            "goals": verdicts,
         },
     )
     print(f"\nwritten {path.relative_to(ROOT)} ({time.monotonic() - started:.0f} s)")
