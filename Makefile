@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test prereqs lint typecheck pytest format bench clean install docs screenshots
+.PHONY: demo serve test prereqs lint typecheck pytest format bench fuzz clean install docs screenshots
 
 install: $(STAMP)
 
@@ -40,14 +40,20 @@ pytest: $(STAMP) prereqs
 
 # Refreshes the tracked docs/screenshots/*.png (the suite itself writes to the ignored var/screenshots).
 screenshots: $(STAMP) prereqs
-	EVENTGUARD_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest tests/web/test_browser.py -q
+	EVENTGUARD_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q $$(grep -rl --include="test_*.py" "SCREENSHOTS" tests)
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+# The soak (bench/soak.py, 10 minutes) is one of them; the long fuzz run is `make fuzz`.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Schemathesis against the OpenAPI document with 60 cases per operation and caller (the suite runs 3).
+FUZZ_EXAMPLES ?= 60
+fuzz: $(STAMP)
+	EVENTGUARD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/fuzz -q
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

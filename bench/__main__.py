@@ -7,7 +7,16 @@ import sys
 from collections.abc import Sequence
 
 # name -> module with ``main(argv) -> int``; imported only when run.
-BENCHMARKS = {"intake": "bench.intake", "notify": "bench.notify_latency", "status_page": "bench.status_page"}
+BENCHMARKS = {
+    "intake": "bench.intake",
+    "notify": "bench.notify_latency",
+    "status_page": "bench.status_page",
+    "noise": "bench.noise",
+    "status_version": "bench.status_version",
+    "probes": "bench.probes",
+    "contentwatch": "bench.contentwatch",
+    "soak": "bench.soak",
+}
 
 
 def run(name: str, argv: Sequence[str]) -> int:

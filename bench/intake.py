@@ -13,7 +13,7 @@ such and left out of the ratio. "stored" counts the alerts durably accepted: the
 ``python -m bench.process URL`` drains it (``process_pending``) in a process of its own: alerts/s
 processed into alerts and incidents.
 
-*Storm*: ``eventguard serve --no-worker`` (one process that accepts and processes the journal) on a
+*Storm*: ``eventguard serve --no-worker --journal`` (one process that accepts and processes the journal) on a
 fresh database, wrk am10 at 32 connections for ``--storm`` seconds; then the time until no journal row
 is pending any more (polled every 0.1 s): accept alerts/s, backlog at the end, drain seconds.
 
@@ -493,7 +493,14 @@ def bench_process(target: Target, url: str, tmp: Path, patience: Patience) -> Pr
         raise BenchError(f"bench.process failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
     data = json.loads(done.stdout.strip().splitlines()[-1])
     cpu = cpu_shares(before, cpu_snapshot(None), wall)
-    cpu = {"process": cpu["wrk"], "postgres": cpu["postgres"], "other": cpu["other"]}
+    # The connection's PostgreSQL backend exited with the process, its CPU time with it: bench.process
+    # read it before disconnecting.
+    backend = round((data.get("postgres_backend_cpu_s") or 0.0) / wall, 2)
+    cpu = {
+        "process": cpu["wrk"],
+        "postgres": round(cpu["postgres"] + backend, 2),
+        "other": round(max(0.0, cpu["other"] - backend), 2),
+    }
     seconds = float(data["seconds"])
     notes = []
     if data["parked"]:
@@ -568,7 +575,7 @@ def bench_storm(
 ) -> StormRun:
     shape = SHAPES[STORM_SHAPE]
     print(
-        f"{BACKEND_TITLES[backend]} storm: eventguard serve --no-worker, {shape.key} at "
+        f"{BACKEND_TITLES[backend]} storm: eventguard serve --no-worker --journal, {shape.key} at "
         f"{STORM_CONNECTIONS} connections for {settings.storm_s} s, then the drain:",
         flush=True,
     )
@@ -576,7 +583,16 @@ def bench_storm(
         tokens = prepare_eventguard(url)
         port = free_port()
         base_url = f"http://{LOOPBACK}:{port}"
-        argv = [sys.executable, "-m", "eventguard.cli.main", "serve", "--no-worker", "--port", str(port)]
+        argv = [
+            sys.executable,
+            "-m",
+            "eventguard.cli.main",
+            "serve",
+            "--no-worker",
+            "--journal",
+            "--port",
+            str(port),
+        ]
         pending = _scalar_query(url, PENDING)
         accepted = _accepted_alerts(url)
         log = tmp / f"storm-{backend}.log"
@@ -787,7 +803,10 @@ def print_pipeline(processed: Sequence[ProcessRun], storms: Sequence[StormRun]) 
                 f"{r.alerts_per_s:>9.0f} {r.rows_per_s:>8.0f} {r.incidents:>9}  {cores:<16} {r.note}"
             )
     if storms:
-        print("\nStorm: eventguard serve --no-worker (accepting and processing), wrk am10 at 32 connections")
+        print(
+            "\nStorm: eventguard serve --no-worker --journal (accepting and processing), "
+            "wrk am10 at 32 connections"
+        )
         print("(backlog = alerts pending when wrk ended; drain = seconds from then until none pending;")
         print(" cores during the storm = server/wrk/postgres/other, during the drain = server/postgres)")
         print(

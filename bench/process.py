@@ -9,11 +9,31 @@ JSON line (``rows``, ``alerts``, ``parked``, ``incidents``, ``seconds``, ``cpu_s
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 PENDING_ALERTS = "SELECT count(*), coalesce(sum(alert_count), 0) FROM intake_journal WHERE state = 'pending'"
+
+
+def _backend_cpu_s(database: Any) -> float | None:
+    """CPU seconds used so far by the PostgreSQL backend of the pooled connection (None: SQLite, or
+    not on this machine). The pool keeps one connection for this single-threaded process."""
+    if database.is_sqlite:
+        return None
+    from sqlalchemy import text
+
+    with database.session() as db:
+        pid = int(db.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main(argv: Sequence[str]) -> int:
@@ -36,11 +56,11 @@ def main(argv: Sequence[str]) -> int:
                 rows, alerts = db.execute(text(PENDING_ALERTS)).one()
             return int(rows), int(alerts)
 
-        before = pending()
+        before, backend_before = pending(), _backend_cpu_s(database)
         cpu_started = time.process_time()
         report = process_pending(database=database, clock=SystemClock())
         cpu_s = time.process_time() - cpu_started
-        after = pending()
+        after, backend_after = pending(), _backend_cpu_s(database)
     finally:
         database.dispose()
     print(
@@ -52,6 +72,13 @@ def main(argv: Sequence[str]) -> int:
                 "incidents": len(report.incident_ids),
                 "seconds": round(report.seconds, 3),
                 "cpu_s": round(cpu_s, 3),
+                # PostgreSQL on this machine: CPU of the server process behind this one's connection
+                # (it exits with the connection, before the caller could count it)
+                "postgres_backend_cpu_s": (
+                    round(backend_after - backend_before, 3)
+                    if backend_before is not None and backend_after is not None
+                    else None
+                ),
                 "pending_before": {"rows": before[0], "alerts": before[1]},
                 "pending_after": {"rows": after[0], "alerts": after[1]},
             }

@@ -48,3 +48,35 @@ def test_the_demo_prepares_and_serves(tmp_path: Path) -> None:
         process.terminate()
         output = process.communicate(timeout=20)[0].decode()
     assert "login    user admin  password" in output
+    _the_demo_ships_a_finished_drill_and_a_postmortem(env["EVENTGUARD_DATABASE_URL"])
+
+
+def _the_demo_ships_a_finished_drill_and_a_postmortem(url: str) -> None:
+    """Made through the services (answers, scoring, incident timeline, versions), not inserted rows."""
+    from sqlalchemy import select
+
+    from eventguard.db import Database
+    from eventguard.drills.models import DrillAnswer, DrillRun, DrillStatus
+    from eventguard.incidents.models import Incident, TimelineEntry
+    from eventguard.reviews.models import ActionItem, Postmortem, PostmortemVersion
+
+    database = Database(url)
+    try:
+        with database.session() as db:
+            (run,) = db.scalars(select(DrillRun)).all()
+            assert run.status is DrillStatus.finished and run.score == 83 and run.passed
+            assert len(db.scalars(select(DrillAnswer)).all()) == 3
+            (postmortem,) = db.scalars(select(Postmortem)).all()
+            incident = db.get_one(Incident, postmortem.incident_id)
+            assert incident.is_drill and incident.status.value == "resolved"
+            kinds = [
+                e.kind
+                for e in db.scalars(select(TimelineEntry).where(TimelineEntry.incident_id == incident.id))
+            ]
+            frozen = [e["kind"] for e in postmortem.timeline]  # the worker adds its notifications later
+            assert "progress" in frozen and frozen == kinds[: len(frozen)]
+            assert postmortem.document["sections"]["summary"]  # pre-filled from the incident
+            assert postmortem.version == 2 and len(db.scalars(select(PostmortemVersion)).all()) == 2
+            assert db.scalars(select(ActionItem)).one().postmortem_id == postmortem.id
+    finally:
+        database.dispose()

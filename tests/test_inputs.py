@@ -94,8 +94,19 @@ def test_every_integer_parameter_and_body_field_is_bounded_in_the_openapi_docume
 
 
 def _checked(metadata: list[Any]) -> bool:
-    """Refused (``SafeStr``, JSON bodies) or dropped (``FormText``, HTML forms)."""
-    return any(isinstance(m, AfterValidator) and m.func in (refuse_control, strip_control) for m in metadata)
+    """Refused (``SafeStr``, JSON bodies), dropped (``FormText``, HTML forms) or shut out by an anchored
+    pattern of named characters (an id such as ``^[a-z0-9][a-z0-9_-]{0,63}$`` admits no control character)."""
+    return any(
+        (isinstance(m, AfterValidator) and m.func in (refuse_control, strip_control)) or _closed_pattern(m)
+        for m in metadata
+    )
+
+
+def _closed_pattern(constraint: Any) -> bool:
+    pattern = getattr(constraint, "pattern", None)
+    if not isinstance(pattern, str) or not (pattern.startswith("^") and pattern.endswith("$")):
+        return False
+    return not any(loose in pattern for loose in (".", "\\S", "\\W", "\\D", "[^", "\\s"))
 
 
 def _unchecked_texts(annotation: Any, where: str, seen: set[type]) -> Iterator[str]:

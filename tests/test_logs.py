@@ -55,6 +55,23 @@ M = MASK
         ("Bearer eg_0123abcd_" + "A" * 43, f"Bearer eg_0123abcd_{M}"),
         ("token=abc&lang=en", f"token={M}&lang=en"),  # a bare query string
         (
+            "POST https://prod-00.westus.logic.azure.com:443/workflows/3f2a/triggers/manual/paths/invoke"
+            "?api-version=2016-06-01&sv=1.0&sig=Zm9vYmFy",
+            "POST https://prod-00.westus.logic.azure.com:443/workflows/3f2a/triggers/manual/paths/invoke"
+            f"?api-version=2016-06-01&sv=1.0&sig={M}",
+        ),
+        (
+            "AccessKeyId=LTAI5tExample&Action=SendSms&Signature=AX2bwFgLBJ%3D",
+            f"AccessKeyId={M}&Action=SendSms&Signature={M}",
+        ),
+        (
+            "Authorization: TC3-HMAC-SHA256 Credential=AKIDexample/2026-02-16/sms/tc3_request, "
+            "SignedHeaders=content-type;host, Signature=" + "a1" * 32,
+            f"Authorization: TC3-HMAC-SHA256 Credential={M}/2026-02-16/sms/tc3_request, "
+            f"SignedHeaders=content-type;host, Signature={M}",
+        ),
+        ("Authorization: Basic QUMwMTIzOnRva2Vu", f"Authorization: Basic {M}"),
+        (
             '{"url": "https://x.test/?Access_Token=abc\\"x"}',
             f'{{"url": "https://x.test/?Access_Token={M}\\"x"}}',
         ),

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         default=None,
         description="Directory the worker keeps the static status pages in (none: not published).",
     )
+    kit_export_dir: Path | None = Field(
+        default=None,
+        description="Directory the worker re-exports each event's offline kit to on every plan change "
+        "(none: not exported).",
+    )
 
     @model_validator(mode="after")
     def _default_base_url(self) -> Settings:
@@ -83,7 +88,7 @@ class Settings(BaseSettings):
         self.base_url = self.base_url.rstrip("/")
         return self
 
-    @field_validator("status_publish_dir", mode="before")
+    @field_validator("status_publish_dir", "kit_export_dir", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value  # EVENTGUARD_STATUS_PUBLISH_DIR= turns publishing off

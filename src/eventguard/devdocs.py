@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import typer
@@ -28,8 +29,32 @@ def _first_paragraph(text: str | None) -> str:
     return " ".join((text or "").strip().split("\n\n")[0].split())
 
 
-def api_markdown(app: FastAPI) -> str:
-    """One section per tag, one line per operation: method, path, what it does."""
+ACCESS_HEADER = """## Access matrix
+
+Who gets through: every route, API and console, and the answer each caller gets (`2xx`, `3xx`,
+`login` — a redirect to the sign-in page — or the 4xx status). The table is
+`tests/access/matrix.yaml`, where the callers and the way each route is called are explained;
+`tests/access/test_matrix.py` calls every route as every caller and fails on any other answer, and
+on a route without a row. Writes are sent with an empty body: `422` means the caller got through
+the access checks and the request was then refused for its content.
+"""
+
+
+def access_markdown(callers: Sequence[str], rows: Mapping[str, Sequence[str]]) -> list[str]:
+    """The access matrix as a Markdown table, one row per route."""
+    head = " | ".join(callers)
+    lines = [ACCESS_HEADER, f"| Route | {head} |", "|---|" + "---|" * len(callers)]
+    for key, row in rows.items():
+        method, _, path = key.partition(" ")
+        lines.append(f"| `{method}` `{path}` | " + " | ".join(row) + " |")
+    return [*lines, ""]
+
+
+def api_markdown(
+    app: FastAPI, access: tuple[Sequence[str], Mapping[str, Sequence[str]]] | None = None
+) -> str:
+    """One section per tag, one line per operation: method, path, what it does; then the access
+    matrix (``access``: the callers and, per route, each one's answer class) when given."""
     sections: dict[str, list[str]] = {}
     for path, operations in app.openapi()["paths"].items():
         for method, operation in operations.items():
@@ -39,6 +64,8 @@ def api_markdown(app: FastAPI) -> str:
     lines = [API_HEADER]
     for tag, rows in sections.items():
         lines += [f"## {tag}", "", "| Method | Path | What it does |", "|---|---|---|", *rows, ""]
+    if access is not None:
+        lines += access_markdown(*access)
     return "\n".join(lines)
 
 

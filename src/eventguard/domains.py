@@ -68,6 +68,10 @@ DOMAINS: tuple[Domain, ...] = (
             "channels.slack",
             "channels.email",
             "channels.webhook",
+            "channels.teams",
+            "channels.aliyun_sms",
+            "channels.tencent_sms",
+            "channels.twilio",
         ),
     ),
     Domain(
@@ -91,6 +95,23 @@ DOMAINS: tuple[Domain, ...] = (
         hooks=(("two_factor_roles", "service:two_factor_roles"),),
     ),
     Domain("oncall", routers=("api",), models=("models",), cli="cli"),
+    Domain(
+        "probes",
+        routers=("api",),
+        models=("models",),
+        cli="cli",
+        plugins=("format",),
+        hooks=(("readiness_checks", "service:readiness_checks"),),
+    ),
+    Domain("watch", routers=("api",), models=("models",), plugins=("format",)),
+    Domain(
+        "noise",
+        routers=("api",),
+        models=("models",),
+        cli="cli",
+        handlers="reminders",
+        hooks=(("worker_pass", "jobs:worker_pass"),),
+    ),
     Domain("worker", cli="cli"),
     Domain(
         "web",
@@ -105,6 +126,18 @@ DOMAINS: tuple[Domain, ...] = (
             "admin_event",
             "plan_viewer",
             "room_actions",
+            "risk_pages",
+            "survey_pages",
+            "readiness_page",
+            "probe_pages",
+            "noise_pages",
+            "room_comms",
+            "analytics_pages",
+            "kit_pages",
+            "compliance_pages",
+            "drill_pages",
+            "review_pages",
+            "war_rooms",
         ),
     ),
     Domain(
@@ -113,6 +146,59 @@ DOMAINS: tuple[Domain, ...] = (
         models=("models",),
         cli="cli",
         handlers="reactions",
+        hooks=(
+            ("public_changed", "statuspage.state:public_changed"),
+            ("maintenance_post", "updates.window_posts:post"),
+        ),
+    ),
+    Domain(
+        "risks",
+        routers=("api",),
+        models=("models",),
+        cli="cli",
+        hooks=(("plan_applied", "service:sync_from_plan"),),
+    ),
+    Domain("surveys", routers=("api",), models=("models",), cli="cli"),
+    Domain(
+        "readiness",
+        routers=("api",),
+        models=("models",),
+        cli="cli",
+        hooks=(
+            ("plan_applied", "gate:check_go_live"),
+            ("backup_last_switched", "checks:backup_last_switched_in_comms"),
+        ),
+    ),
+    Domain(
+        "drills",
+        routers=("api",),
+        models=("models",),
+        cli="cli",
+        plugins=("intake",),
+        hooks=(
+            ("scenario_last_drilled", "service:scenario_last_drilled"),
+            ("worker_pass", "worker:inject_due"),
+            ("readiness_checks", "service:readiness_checks"),
+        ),
+    ),
+    Domain("reviews", routers=("api",), models=("models",), handlers="handlers"),
+    Domain("analytics", routers=("api",), cli="cli"),
+    Domain("reports", routers=("api",), cli="cli"),
+    Domain("kit", routers=("api",), cli="cli", hooks=(("worker_pass", "publisher:keep_current"),)),
+    Domain(
+        "compliance",
+        routers=("api",),
+        models=("models",),
+        cli="cli",
+        hooks=(("worker_pass", "worker:fire_due"),),
+    ),
+    Domain(
+        "chat",
+        routers=("api",),
+        models=("models",),
+        cli="cli",
+        handlers="handlers",
+        hooks=(("worker_pass", "worker:run"),),
     ),
 )
 
@@ -120,6 +206,18 @@ DOMAINS: tuple[Domain, ...] = (
 HOOKS = {
     "incident_merged": "(db, *, source, target) -> None: rows attached to source follow it to target",
     "two_factor_roles": "(*, db) -> set[str]: roles that must use two-factor authentication",
+    "plan_applied": "(db, *, event_id, before, after, actor, clock) -> None: a new plan version was "
+    "stored (before: the PlanSpec it replaces or None); raising refuses the whole apply",
+    "readiness_checks": "(db, *, event_id, now) -> list[dict]: readiness items a domain contributes "
+    "(key, group, title, ok, detail, fix_path, waivable)",
+    "scenario_last_drilled": "(db, *, event_id, scenario_id) -> datetime | None: when it was last drilled",
+    "backup_last_switched": "(db, *, event_id, backup_id) -> datetime | None: when a backup plan was "
+    "last switched over in a drill or a test",
+    "worker_pass": "(*, database, context) -> None: a domain's periodic job, run once per worker pass",
+    "public_changed": "(*, db, event_id, clock) -> None: what the status page shows changed (its version)",
+    "maintenance_post": "(db, *, event_id, step, maintenance_id, title, body, components, starts_at, "
+    "ends_at, notify, clock) -> int | None: a maintenance window's occurrence on the status page (step: "
+    "scheduled, in_progress, completed, cancelled); returns the scheduled maintenance's id",
 }
 
 

@@ -6,11 +6,13 @@ factory that redacts each record as it is made (its message, its ``%`` arguments
 values), whoever logs it (httpx's ``HTTP Request: POST <url>``, uvicorn's access lines, ours) and
 whichever handler then writes it; the renderer redacts the finished line once more (exception
 tracebacks are formatted only then). ``redact`` knows the shapes secrets take in URLs — query
-parameters such as ``key``, ``access_token``, ``sign``, ``token``; the Feishu/Lark hook and Slack
-webhook paths; user:password@ — and our own: API tokens and sessions (``eg_…``), acknowledgement
-links (``/ack/<token>``), subscription links (``/status/<slug>/confirm|unsubscribe/<token>``) and
-the iCal feeds' ``?token=``. Values registered with ``register_secret`` (the channel keys read from
-the environment at send time) are masked wherever they appear, whatever the URL looks like.
+parameters such as ``key``, ``access_token``, ``sign``, ``token``, Teams' ``sig``, Aliyun's
+``AccessKeyId`` and ``Signature``; the Feishu/Lark hook and Slack webhook paths; user:password@;
+Tencent Cloud TC3, basic and bearer ``Authorization`` values — and our own: API tokens and
+sessions (``eg_…``), acknowledgement links (``/ack/<token>``), subscription links
+(``/status/<slug>/confirm|unsubscribe/<token>``) and the iCal feeds' ``?token=``. Values
+registered with ``register_secret`` (the channel keys read from the environment at send time) are
+masked wherever they appear, whatever the URL looks like.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ SECRET_PARAMETERS = (
     "id_token",
     "session",
     "routing_key",
+    "accesskeyid",  # Aliyun's RPC requests (the AccessKey ID; its Signature is matched above)
 )
 _VALUE = r"[^&#\s\"'<>\\]+"  # a query value: up to the next parameter, fragment, space or quote
 _SEGMENT = r"[^/?#\s\"'<>\\]+"  # one path segment
@@ -66,6 +69,11 @@ _SHAPES: list[tuple[re.Pattern[str], str]] = [
     # Our acknowledgement links and the status page's confirm / unsubscribe links.
     (re.compile(rf"(/ack/){_SEGMENT}"), rf"\1{MASK}"),
     (re.compile(rf"(/status/{_SEGMENT}/(?:confirm|unsubscribe)/){_SEGMENT}"), rf"\1{MASK}"),
+    # Authorization headers of the SMS/voice gateways: Tencent Cloud's TC3-HMAC-SHA256 (the SecretId
+    # in its Credential and the Signature), HTTP basic auth (Twilio's SID:token), bearer tokens.
+    (re.compile(r"(TC3-HMAC-SHA256 Credential=)[^\s,/\"']+"), rf"\1{MASK}"),
+    (re.compile(r"(?i)(\bSignature=)[0-9a-f]{64}\b"), rf"\1{MASK}"),
+    (re.compile(r"(?i)(\b(?:Basic|Bearer) )(?!eg_)[A-Za-z0-9+/=._~-]{8,}"), rf"\1{MASK}"),
     # Our API tokens and session secrets (auth/tokens.py): the prefix stays, to tell them apart.
     (re.compile(r"\b(eg_[0-9a-f]{8}_)[A-Za-z0-9_-]{20,}"), rf"\1{MASK}"),
 ]

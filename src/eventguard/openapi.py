@@ -54,6 +54,21 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorEnvelope, "description": DESCRIPTIONS[status]} for status in statuses}
 
 
+_PAGE = {"schema": {"type": "string"}}
+
+
+def page_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of the public HTML routes whose errors are pages for people (``text/html``);
+    a request the route cannot even read (413, a malformed form) still answers the JSON envelope."""
+    return {
+        status: {
+            "description": DESCRIPTIONS[status],
+            "content": {"application/json": {"schema": _REF}, "text/html": _PAGE},
+        }
+        for status in statuses
+    }
+
+
 _AUTHENTICATING: set[Callable[..., Any]] = set()
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,11 +114,15 @@ def declare_errors(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
             if "{" in (getattr(route, "path_format", None) or ""):  # a path naming what may not exist
                 answers.setdefault("404", _answer(404))
             if "422" in answers:
+                page = answers["422"].get("content", {}).get("text/html") == _PAGE
                 answers["422"] = _answer(422)
+                if page:
+                    answers["422"]["content"]["text/html"] = _PAGE
             for answer in answers.values():  # errors are JSON, whatever the route's own media type
                 content = answer.get("content", {})
                 if _REF in (media.get("schema") for media in content.values()):
-                    answer["content"] = {"application/json": {"schema": _REF}}
+                    pages = {"text/html": _PAGE} if content.get("text/html") == _PAGE else {}
+                    answer["content"] = {"application/json": {"schema": _REF}, **pages}
     for name in ("HTTPValidationError", "ValidationError"):  # FastAPI's 422 shape, no longer answered
         if f'"#/components/schemas/{name}"' not in json.dumps(document):
             components.pop(name, None)

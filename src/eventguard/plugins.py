@@ -64,11 +64,11 @@ def get_plugin_manager() -> pluggy.PluginManager:
     return manager
 
 
-def alert_formats() -> dict[str, AlertFormat]:
+def alert_formats() -> dict[str, CheckedFormat]:
     """Every registered alert format by name; two formats with one name is a setup error. Each is
     wrapped so that its ``parse`` sees only a payload ``checked_payload`` let through (bounded depth,
     no control characters), whoever wrote the format."""
-    formats: dict[str, AlertFormat] = {}
+    formats: dict[str, CheckedFormat] = {}
     for provided in get_plugin_manager().hook.eventguard_alert_formats():
         for alert_format in provided:
             if alert_format.name in formats:
@@ -87,10 +87,13 @@ class CheckedFormat:
         self.name = inner.name
         self.sender: str = getattr(inner, "sender", None) or inner.name
 
-    def parse(self, payload: Any, *, received_at: datetime) -> ParsedBatch:
+    def parse(self, payload: Any, *, received_at: datetime, plain: bool = False) -> ParsedBatch:
+        """``plain``: the caller knows ``checked_payload`` would let ``payload`` through unchanged
+        (``formats.base.plain_json`` of the bytes it was decoded from)."""
         from eventguard.alerts.formats.base import checked_payload
 
-        return self.inner.parse(checked_payload(payload, self.sender), received_at=received_at)
+        checked = payload if plain else checked_payload(payload, self.sender)
+        return self.inner.parse(checked, received_at=received_at)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -13,6 +13,7 @@ is pinned in the lock file."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
 from typing import Any
@@ -30,6 +31,10 @@ from eventguard.security import DEFAULT_POLICY, header_list, is_https
 
 _INTAKE = re.compile(rb"^/api/v1/integrations/(?:([a-z][a-z0-9_-]{0,31})|pagerduty/v2/enqueue)$")
 log = get_logger("eventguard.http")
+# Request ids of the answers given here: unique (a random prefix per process, then a counter) without
+# a system call for randomness per answer.
+_REQUEST_PREFIX = uuid.uuid4().hex[:16]
+_REQUEST_COUNTER = itertools.count(1)
 _REASONS = {
     200: b"OK",
     202: b"Accepted",
@@ -178,7 +183,7 @@ class EventGuardProtocol(StatusPageProtocol):
         lines += [
             b"content-type: application/json\r\n",
             b"content-length: %d\r\n" % len(payload),
-            b"x-request-id: " + (request_id or uuid.uuid4().hex).encode("ascii") + b"\r\n",
+            b"x-request-id: " + (request_id or _request_id()).encode("ascii") + b"\r\n",
         ]
         lines += [name + b": " + value + b"\r\n" for name, value in security]
         lines += [f"{name}: {value}\r\n".encode("latin-1") for name, value in (extra or {}).items()]
@@ -193,6 +198,10 @@ class EventGuardProtocol(StatusPageProtocol):
         else:
             self.server_state.total_requests += 1
             self.transport.close()
+
+
+def _request_id() -> str:
+    return f"{_REQUEST_PREFIX}{next(_REQUEST_COUNTER):016x}"
 
 
 def _language(headers: dict[str, str], default: str) -> str:

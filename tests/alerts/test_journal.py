@@ -353,3 +353,30 @@ def test_the_worker_prunes_processed_rows_once_past_the_retention(
     assert prune_journal(database=database, context=context) == 1
     assert _count(db, JournalEntry) == 0
     context.http.close()
+
+
+def test_each_append_gets_the_id_of_its_own_row_across_batches_and_after_deletes(
+    database: Database, db: Session, event: Event, clock: FrozenClock
+) -> None:
+    """The ids a batch answers are those of its rows, in order (SQLite derives them from the last
+    rowid of one multi-row INSERT; PostgreSQL returns them), also after the newest row was deleted."""
+    writer = JournalWriter(database)
+
+    def appends(tag: str, count: int) -> list[Append]:
+        return [
+            Append(event.id, None, "alertmanager", clock.now(), f"{tag}-{i}".encode(), 1)
+            for i in range(count)
+        ]
+
+    first = writer.write(appends("a", 7))
+    with database.session(write=True) as session:  # the newest row goes: rowids must not be reused wrongly
+        session.execute(JournalEntry.__table__.delete().where(JournalEntry.id == first[-1]))
+        session.commit()
+    second = writer.write(appends("b", 300))
+    third = writer.write(appends("c", 1))
+    db.expire_all()
+    bodies = dict(db.execute(select(JournalEntry.id, JournalEntry.body)).all())
+    for ids, tag in ((first[:-1], "a"), (second, "b"), (third, "c")):
+        assert [bodies[i] for i in ids] == [f"{tag}-{n}".encode() for n in range(len(ids))]
+    assert len(set(first[:-1] + second + third)) == 307
+    assert min(second) > max(first[:-1]) and min(third) > max(second)

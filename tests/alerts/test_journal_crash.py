@@ -44,7 +44,18 @@ def _serve(database: Database, tmp_path: Path, port: int, *flags: str) -> subpro
         "EVENTGUARD_LOG_LEVEL": "WARNING",
         "EVENTGUARD_CONFIG_FILE": str(tmp_path / "none.toml"),
     }
-    argv = [sys.executable, "-m", "eventguard.cli.main", "serve", "--port", str(port), "--no-worker", *flags]
+    journal = [] if "--no-journal" in flags else ["--journal"]  # --no-worker alone processes nothing
+    argv = [
+        sys.executable,
+        "-m",
+        "eventguard.cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--no-worker",
+        *journal,
+        *flags,
+    ]
     process = subprocess.Popen(argv, env=env, cwd=ROOT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

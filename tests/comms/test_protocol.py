@@ -84,7 +84,7 @@ def test_fresh_documents_are_answered_by_the_protocol_like_the_route(server: str
                 assert second.headers["x-frame-options"] == "DENY"  # the app's security headers too
                 assert second.headers["x-content-type-options"] == "nosniff"
                 assert "frame-ancestors 'none'" in second.headers["content-security-policy"]
-                assert second.headers["cache-control"] == "public, max-age=10"
+                assert second.headers["cache-control"] == "public, max-age=1"
                 again = client.get(path, headers={**headers, "If-None-Match": second.headers["etag"]})
                 assert again.status_code == 304 and again.content == b""
                 since = client.get(

@@ -231,3 +231,26 @@ def test_a_maintenance_notice_reaches_subscribers_through_the_worker(
     assert sent.idempotency_key.startswith("sub_m") and sent.idempotency_key.endswith(f"_s{subscriber_id}")
     assert sent.notification["title"] == "Payment upgrade — Scheduled"
     assert "Payments pause for 30 minutes." in sent.notification["text"]
+
+
+def test_a_drills_published_update_reaches_no_subscriber(
+    db: Session,
+    database: Database,
+    event: Event,
+    clock: FrozenClock,
+    settings: Settings,
+    worker: WorkerContext,
+) -> None:
+    """A drill rehearses publishing: its update is published (and scored) but no subscriber, e-mail
+    or webhook, hears of it — through the worker or when the fan-out is asked directly."""
+    _confirmed(db, event, clock, settings, "all@example.com")
+    drill = declare(db, event, clock, is_drill=True, title="Rehearsed stream stall")
+    update = publish(db, drill, clock)
+    assert update.is_drill and update.published_at is not None
+    run_reactions(database, worker)
+    assert fanout.update_published(db=db, update_id=update.id, settings=settings, clock=clock) == 0
+    db.commit()
+    topics = [d.notification.get("topic") for d in deliveries(db, "subscriber")]
+    assert topics == ["subscription.confirm"], topics  # the sign-up mail only
+    real = publish(db, declare(db, event, clock, title="Real stream stall"), clock)
+    assert fanout.update_published(db=db, update_id=real.id, settings=settings, clock=clock) == 1

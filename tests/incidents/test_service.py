@@ -103,9 +103,10 @@ def test_re_leveling_needs_a_reason_and_goes_on_the_timeline(
         db=db, incident=incident, level=1, reason="trending on social media", actor=OPS, clock=clock
     )
     db.commit()
-    entry = timeline.entries(db=db, incident_id=incident.id)[-1]
+    entry, paused = timeline.entries(db=db, incident_id=incident.id)[-2:]
     assert (entry.kind, entry.text, entry.data) == ("level", "trending on social media", {"from": 3, "to": 1})
-    assert _topics(db, incident)[-1] == "incident.releveled"
+    assert paused.kind == "pause" and paused.data["automatic"] is True  # level 1 pauses the event
+    assert _topics(db, incident)[-2:] == ["incident.releveled", "incident.paused"]
 
 
 def test_a_role_goes_to_a_person_of_the_plan_with_their_team(

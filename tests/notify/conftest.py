@@ -33,6 +33,8 @@ VENDOR_URLS = {
     "https://open.feishu.cn/open-apis/bot/v2/hook": "/feishu",
     "https://hooks.slack.com/services": "/slack",
     "https://sms-gateway.example.com/v1/page": "/sms",
+    "https://dysmsapi.aliyuncs.com/": "/aliyun/",
+    "https://api.twilio.com": "/twilio",
 }
 SECRETS = {
     "EG_WECOM_TECH_KEY": "wecom-key",
@@ -43,6 +45,9 @@ SECRETS = {
     "EG_SLACK_WEBHOOK_PATH": "T000/B000/XXXX",
     "EG_SMS_GATEWAY_TOKEN": "sms-token",
     "EG_SMS_GATEWAY_HMAC": "whsec_c21zLWdhdGV3YXktc2lnbmluZy1zZWNyZXQtMzJieXRlcw==",
+    "EG_ALIYUN_SMS_KEY_ID": "LTAI5tExampleKeyId",
+    "EG_ALIYUN_SMS_KEY_SECRET": "aliyun-access-key-secret+/=",
+    "EG_TWILIO_AUTH_TOKEN": "twilio-auth-token-0001",
 }
 
 
@@ -52,6 +57,8 @@ VENDOR_OK = {
     "/feishu": b'{"code":0,"msg":"success","data":{}}',
     "/slack": b"ok",
     "/sms": b'{"accepted":true}',
+    "/aliyun": b'{"Code":"OK","Message":"OK","BizId":"900619746936^0","RequestId":"r-1"}',
+    "/twilio": b'{"sid":"CAffffffffffffffffffffffffffffffff","status":"queued"}',
 }
 
 

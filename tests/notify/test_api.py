@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +15,7 @@ from eventguard.events.models import Event
 from eventguard.worker.context import WorkerContext
 from eventguard.worker.loop import run_once
 from tests.conftest import AuthHeaders
+from tests.notify.conftest import SECRETS
 from tests.notify.receivers import HttpReceiver, Reply
 
 
@@ -64,3 +68,33 @@ def test_a_channels_last_error_is_shown_and_a_test_message_can_be_sent(
         tests = db.scalars(select(AuditEntry).where(AuditEntry.action == "channel.test")).all()
         assert [e.target_id for e in tests] == [f"{local_event.slug}/tech-wecom"] * 2
         assert all(e.after and e.after["delivery_id"] for e in tests)
+
+
+def test_gateway_credentials_are_never_shown_and_a_test_text_goes_to_the_channels_owner(
+    client: TestClient,
+    database: Database,
+    local_event: Event,
+    worker_context: WorkerContext,
+    auth_headers: AuthHeaders,
+    http_receiver: HttpReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    commander = auth_headers("commander")
+    url = f"/api/v1/events/{local_event.slug}/channels"
+    listed = client.get(url, headers=commander)
+    text = listed.text
+    for name in ("EG_ALIYUN_SMS_KEY_ID", "EG_ALIYUN_SMS_KEY_SECRET", "EG_TWILIO_AUTH_TOKEN"):
+        assert SECRETS[name] not in text  # the values are never shown, only whether they are set
+    channels = {c["id"]: c for c in listed.json()}
+    assert channels["oncall-sms"]["type"] == "aliyun_sms" and channels["oncall-sms"]["secret_configured"]
+    monkeypatch.delenv("EG_ALIYUN_SMS_KEY_SECRET")  # the signing secret alone missing
+    channels = {c["id"]: c for c in client.get(url, headers=commander).json()}
+    assert channels["oncall-sms"]["secret_configured"] is False
+    assert channels["oncall-voice"]["secret_configured"] is True
+
+    assert client.post(f"{url}/oncall-voice/test", headers=commander).status_code == 202
+    run_once(database=database, context=worker_context)
+    [call] = [r for r in http_receiver.requests if r.path.endswith("/Calls.json")]
+    assert parse_qs(call.body.decode())["To"] == ["+8613800000002"]  # the owner, zhang-wei
+    channels = {c["id"]: c for c in client.get(url, headers=commander).json()}
+    assert channels["oncall-voice"]["last_success_at"] is not None

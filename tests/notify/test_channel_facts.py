@@ -34,7 +34,20 @@ def test_every_built_in_channel_declares_its_facts() -> None:
         "feishu": "feishu",
         "slack": "slack",
     }.items()
-    assert [kind for kind, f in facts.items() if f.pages_by_phone] == ["webhook"]
+    assert sorted(kind for kind, f in facts.items() if f.pages_by_phone) == [
+        "aliyun_sms",
+        "tencent_sms",
+        "twilio_sms",
+        "twilio_voice",
+        "webhook",
+    ]
+    assert {kind: (f.medium, f.per_recipient_limit) for kind, f in facts.items() if f.medium} == {
+        "aliyun_sms": ("sms", 10),
+        "tencent_sms": ("sms", 10),
+        "twilio_sms": ("sms", 10),
+        "twilio_voice": ("voice", 4),
+    }
+    assert facts["teams"].key_join == KeyJoin(query="sig") and facts["teams"].im_handle == "teams"
     assert facts["slack"].secret_markers == ("hooks.slack.com/services/",)
     assert facts["feishu"].secret_markers == ("/open-apis/bot/v2/hook/",)
     assert facts["wecom"].config_schema.model_validate({"format": "text"}).model_dump() == {"format": "text"}

@@ -250,3 +250,47 @@ def test_drill_notifications_are_marked_as_drills(
         assert "演练" in text or "DRILL" in text, request.path
     for mail in smtp_receiver.messages:
         assert "演练" in str(mail.message["Subject"]) or "DRILL" in str(mail.message["Subject"])
+
+
+def test_drill_notifications_merged_into_a_burst_keep_their_drill_mark(
+    db: Session,
+    database: Database,
+    local_event: Event,
+    clock: FrozenClock,
+    worker_context: WorkerContext,
+    http_receiver: HttpReceiver,
+) -> None:
+    """A drill's notifications coalesced with real ones into one message (the merged message is not
+    a drill as a whole) still show 【演练】/[DRILL] on each of their lines."""
+    spec = plans.get_active_plan(db=db, event_id=local_event.id)
+    real = [f"Login probe failed in region {n}" for n in range(24)]
+    drills = [f"Rehearsed login failure {n}" for n in range(6)]
+    for title in [item for pair in zip(real[:6], drills, strict=True) for item in pair] + real[6:]:
+        incidents.declare(
+            db=db,
+            event=local_event,
+            spec=spec,
+            title=title,
+            level=3,
+            scenario_id="login-failure",
+            core_functions=None,
+            impact=None,
+            phase="live",
+            actor=OPS,
+            clock=clock,
+            is_drill=title in drills,
+        )
+    db.commit()
+    for _ in range(4):
+        _pass(database, worker_context, db)
+        clock.advance(timedelta(seconds=61))
+    contents = [r.json()["markdown"]["content"] for r in http_receiver.requests if r.path == "/wecom"]
+    merged = [content for content in contents if any(title in content for title in real)]
+    mixed = [content for content in merged if any(title in content for title in drills)]
+    assert mixed, contents  # the burst did merge drill and real notifications together
+    lines = [line for content in contents for line in content.splitlines()]
+    for title in drills:
+        shown = [line for line in lines if title in line]
+        assert shown and all("演练" in line or "DRILL" in line for line in shown), (title, shown)
+    for title in real:
+        assert all("演练" not in line and "DRILL" not in line for line in lines if title in line), title

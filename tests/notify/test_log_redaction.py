@@ -42,6 +42,8 @@ VENDOR_HOSTS = (
     "https://open.feishu.cn",
     "https://hooks.slack.com",
     "https://sms-gateway.example.com",
+    "https://dysmsapi.aliyuncs.com",
+    "https://api.twilio.com",
 )
 ANSWERS = {
     "/cgi-bin/": {"errcode": 0, "errmsg": "ok"},
@@ -49,8 +51,13 @@ ANSWERS = {
     "/open-apis/": {"code": 0, "msg": "success", "data": {}},
     "/services/": "ok",
     "/v1/page": {"accepted": True},
+    "/2010-04-01/": {"sid": "CA" + "e" * 32, "status": "queued"},  # Twilio
+    "/": {"Code": "OK", "Message": "OK", "BizId": "1^0", "RequestId": "r"},  # Aliyun (its path is /)
 }
-CHANNELS = ("tech-wecom", "ops-dingtalk", "pr-feishu", "vendors-slack", "legal-email", "sms-gateway")
+CHANNELS = (
+    *("tech-wecom", "ops-dingtalk", "pr-feishu", "vendors-slack", "legal-email", "sms-gateway"),
+    *("oncall-sms", "oncall-voice"),
+)
 
 
 def _vendor(request: RecordedRequest) -> Reply:
@@ -165,7 +172,8 @@ def test_no_secret_reaches_the_logs_of_a_server_that_delivers_and_serves_links(
             return {"/" + request.path.split("/")[1] for request in http_receiver.requests}
 
         _eventually(
-            lambda: {"/cgi-bin", "/robot", "/open-apis", "/services", "/v1"} <= paths(), "every robot"
+            lambda: {"/cgi-bin", "/robot", "/open-apis", "/services", "/v1", "/", "/2010-04-01"} <= paths(),
+            "every robot and gateway (Aliyun at /, Twilio at /2010-04-01/…)",
         )
         _eventually(lambda: len(smtp_receiver.messages) >= 1, "the e-mail channel")
 

@@ -4,6 +4,7 @@ in a parsed batch or ``PayloadInvalid`` — and what they accept keeps its ident
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventguard.alerts.formats.base import ParsedBatch, PayloadInvalid
+from eventguard.alerts.formats.base import ParsedBatch, PayloadInvalid, checked_payload, plain_json
 from eventguard.plans.validate import validate_source
 from eventguard.plugins import alert_formats
 from tests.conftest import EXAMPLE_PLAN
@@ -114,10 +115,144 @@ def test_the_plan_validator_takes_any_text(text: str) -> None:
 _EXAMPLE = yaml.safe_load(EXAMPLE_PLAN.read_text(encoding="utf-8"))
 
 
-@FAST
+@settings(FAST, max_examples=40)  # the whole example plan each time (~0.2 s)
 @given(section=st.sampled_from(sorted(_EXAMPLE)), value=json_values)
 def test_a_plan_with_any_section_replaced_is_validated_with_line_numbers(section: str, value: Any) -> None:
     source = yaml.safe_dump({**_EXAMPLE, section: value}, allow_unicode=True)
     result = validate_source(source=source, filename="fuzz.yaml")
     assert result.errors or result.spec is not None
     assert all(issue.line >= 1 for issue in result.errors)
+
+
+json_texts = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+nested_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | json_texts,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(json_texts, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@FAST
+@given(nested_values, st.booleans())
+def test_a_body_called_plain_is_one_the_check_lets_through_unchanged(value: Any, ascii_only: bool) -> None:
+    """``plain_json`` may say "walk it" too often, never too rarely: a plain body's payload is
+    exactly what ``checked_payload`` returns (the accept path skips the walk for it)."""
+    body = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8")
+    payload = json.loads(body)
+    if plain_json(body):
+        assert checked_payload(payload, "test") is payload
+    if checked_payload(payload, "test") is not payload:
+        assert not plain_json(body)
+
+
+# --- The plan parser on YAML-shaped text: any text gives a plan or line-numbered issues ----------
+
+_EXAMPLE_LINES = EXAMPLE_PLAN.read_text(encoding="utf-8").splitlines()
+_PLAN_KEYS = sorted(_EXAMPLE)
+_TOKENS = [
+    *(f"{key}:" for key in _PLAN_KEYS),
+    "- ",
+    "  ",
+    "\t",
+    "&a ",
+    "*a",
+    "<<: *a",
+    "!!python/object:os.system ",
+    "!!binary ",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    "? ",
+    ": ",
+    "#",
+    '"',
+    "'",
+    "|",
+    ">",
+    "---",
+    "...",
+    "%YAML 1.1",
+    "id: x",
+    "level: 1",
+    "99999999999999999999",
+    "\x00",
+    "\u200b",
+    "中文",
+    "\n",
+    "\r\n",
+]
+yaml_like = st.lists(st.sampled_from(_TOKENS) | st.text(max_size=8), max_size=60).map("".join)
+
+
+# The whole example plan is validated in each case of these (~0.1 s each): fewer cases.
+FEWER = settings(FAST, max_examples=30)
+
+
+def _assert_validated(source: str) -> None:
+    result = validate_source(source=source, filename="fuzz.yaml")
+    assert result.errors or result.spec is not None
+    last_line = source.count("\n") + 2  # an issue may point just past the last line (end of stream)
+    for issue in [*result.errors, *result.warnings]:
+        assert 1 <= issue.line <= last_line, (issue, source[:200])
+        assert issue.code and issue.message
+
+
+@FAST
+@given(source=yaml_like)
+def test_the_plan_validator_takes_any_yaml_shaped_text(source: str) -> None:
+    _assert_validated(source)
+
+
+@FEWER
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=len(_EXAMPLE_LINES) - 1),
+            st.sampled_from(["delete", "duplicate", "indent", "dedent", "tab", "insert"]),
+            st.sampled_from(_TOKENS),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_the_example_plan_with_any_lines_broken_gives_line_numbered_issues(
+    edits: list[tuple[int, str, str]],
+) -> None:
+    lines = list(_EXAMPLE_LINES)
+    for position, edit, token in edits:
+        at = min(position, len(lines) - 1)
+        if edit == "delete":
+            del lines[at]
+        elif edit == "duplicate":
+            lines.insert(at, lines[at])
+        elif edit == "indent":
+            lines[at] = "  " + lines[at]
+        elif edit == "dedent":
+            lines[at] = lines[at][2:]
+        elif edit == "tab":
+            lines[at] = "\t" + lines[at].lstrip(" ")
+        else:
+            lines[at] = lines[at] + token
+    _assert_validated("\n".join(lines) + "\n")
+
+
+@FEWER
+@given(depth=st.integers(min_value=1, max_value=3000), flow=st.booleans())
+def test_a_plan_nested_to_any_depth_is_refused_with_a_line_not_a_crash(depth: int, flow: bool) -> None:
+    nested = (
+        ("[" * depth + "]" * depth) if flow else "".join(f"{'  ' * n}k:\n" for n in range(min(depth, 400)))
+    )
+    _assert_validated(f"format_version: 1\nevent: {nested}\n" if flow else f"format_version: 1\n{nested}")
+
+
+@settings(FAST, max_examples=8)  # up to the bound: 100,000 repeated values (seconds)
+@given(levels=st.integers(min_value=1, max_value=9), width=st.integers(min_value=2, max_value=10))
+def test_alias_expansion_is_bounded_whatever_its_shape(levels: int, width: int) -> None:
+    """A "billion laughs" of any shape is refused (or harmless), never expanded without bound."""
+    lines = ["format_version: 1", 'a0: &a0 ["lol"]']
+    for n in range(1, levels + 1):
+        lines.append(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * width)}]")
+    lines.append(f"event: *a{levels}")
+    _assert_validated("\n".join(lines) + "\n")

@@ -9,8 +9,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -149,25 +150,22 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _seed(url: str) -> str:
-    """The example plan, a responder, a second responder, a viewer, a commander; an intake token."""
+USERS = (
+    ("ops", Role.responder, "Zhao Min"),
+    ("tech", Role.responder, "Li Na"),
+    ("watcher", Role.viewer, "Sun Li"),
+    ("boss", Role.commander, "Zhang Wei"),
+)
+
+
+def _seed(url: str, source: str, users: tuple[tuple[str, Role, str], ...], totp: dict[str, str]) -> str:
+    """The plan, the users (commanders named in ``totp`` get two-factor with that secret); an intake token."""
     database = Database(url)
     with database.session(write=True) as db:
         clock, actor = SystemClock(), Actor.cli("test")
-        plans.apply_plan(
-            db=db,
-            source=EXAMPLE_PLAN.read_text(encoding="utf-8"),
-            filename=str(EXAMPLE_PLAN),
-            actor=actor,
-            clock=clock,
-        )
-        for username, role, name in (
-            ("ops", Role.responder, "Zhao Min"),
-            ("tech", Role.responder, "Li Na"),
-            ("watcher", Role.viewer, "Sun Li"),
-            ("boss", Role.commander, "Zhang Wei"),
-        ):
-            auth.create_user(
+        plans.apply_plan(db=db, source=source, filename=str(EXAMPLE_PLAN), actor=actor, clock=clock)
+        for username, role, name in users:
+            user = auth.create_user(
                 db=db,
                 username=username,
                 password=BROWSER_PASSWORD,
@@ -176,6 +174,10 @@ def _seed(url: str) -> str:
                 clock=clock,
                 display_name=name,
             )
+            if username in totp:
+                secret = auth.totp_begin_enrolment(db=db, user=user, actor=actor, clock=clock).secret
+                auth.totp_confirm(db=db, user=user, code=pyotp.TOTP(secret).now(), actor=actor, clock=clock)
+                totp[username] = secret
         event = events.get_by_slug(db=db, slug="cloud-summit-2026")
         _integration, token = integrations.create(
             db=db, event=event, name="probes", kind="generic", actor=actor, clock=clock
@@ -185,13 +187,31 @@ def _seed(url: str) -> str:
     return token
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    """A real server process on a fresh SQLite database (one per test module)."""
-    home = tmp_path_factory.mktemp("browser")
+def live_now(source: str, now: datetime) -> str:
+    """The plan's text with its phases moved so that ``live`` is on now (prep before, post after),
+    for browser tests that play what happens during the event."""
+    day = timedelta(days=1)
+    moments = iter((now - 30 * day, now - day, now - day, now + day, now + day, now + 30 * day))
+    lines = []
+    for line in source.splitlines():
+        match = re.match(r"^(\s+)(start|end): 2026-\S+$", line)
+        in_phases = match and len(match.group(1)) == 6
+        lines.append(f"{match.group(1)}{match.group(2)}: {next(moments).isoformat()}" if in_phases else line)
+    return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def running_server(
+    home: Path,
+    source: str | None = None,
+    users: tuple[tuple[str, Role, str], ...] = USERS,
+    totp: dict[str, str] | None = None,
+) -> Iterator[Console]:
+    """A real server process on a fresh SQLite database with ``source`` (the example plan) applied."""
     url = f"sqlite:///{home / 'eg.db'}"
     migrate.upgrade(url)
-    token = _seed(url)
+    plan = source or EXAMPLE_PLAN.read_text(encoding="utf-8")
+    token = _seed(url, plan, users, totp if totp is not None else {})
     port = _free_port()
     env = {
         **os.environ,
@@ -201,7 +221,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         "EVENTGUARD_CONFIG_FILE": str(home / "none.toml"),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "eventguard.cli.main", "serve", "--no-worker"], env=env, cwd=ROOT
+        [sys.executable, "-m", "eventguard.cli.main", "serve", "--no-worker", "--journal"], env=env, cwd=ROOT
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -216,6 +236,31 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """A real server process on a fresh SQLite database (one per test module)."""
+    with running_server(tmp_path_factory.mktemp("browser")) as console:
+        yield console
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
+    """axe-core (npm, pinned in package-lock.json, installed by scripts/test-prereqs) injected into the
+    page and run on it: the violations of ``impacts``, one line each ("rule: target …")."""
+    assert AXE.exists(), "axe-core is missing: run ./scripts/test-prereqs (npm ci)"
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # Evaluated through the DevTools protocol: the console's Content-Security-Policy (no inline
+        # scripts) stays in force for the page itself.
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))"
+    )
+    return [f"{v['id']} ({v['impact']}): {', '.join(v['nodes'])}" for v in found if v["impact"] in impacts]
 
 
 @pytest.fixture(scope="module")

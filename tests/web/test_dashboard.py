@@ -123,3 +123,15 @@ def test_the_dashboard_warns_when_alert_intake_is_behind(
     page = client.get("/?lang=en").text
     assert "Alert intake is behind: 3 accepted requests (30 alerts) wait to be processed" in page
     assert "最早的已等待 35 秒" in client.get("/?lang=zh-CN").text
+
+
+def test_an_event_without_a_plan_is_named_not_an_error(sign_in: SignIn, db: Session, event: object) -> None:
+    from eventguard.events.models import Event
+
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    db.add(Event(slug="bare-event", name="Bare", timezone="UTC", created_at=now, updated_at=now))
+    db.commit()
+    page = sign_in("viewer").get("/?lang=en")
+    assert page.status_code == 200, page.text
+    assert "Bare (bare-event) has no plan yet" in page.text
+    assert "Cloud Summit 2026" in page.text  # the other events still show

@@ -10,6 +10,12 @@ from functools import lru_cache
 from eventguard.plans.schemas import ClassificationRule, PlanSpec
 
 MAX_GROUP_KEY = 400
+# Labels the drills domain puts on the alerts a drill injects (journal kind "drill"): the run they
+# belong to (its alerts group apart from real ones) and the source each stands in for (rules with
+# ``sources`` classify it as that source).
+DRILL_LABEL = "eventguard_drill"
+DRILL_SOURCE_LABEL = "eventguard_drill_source"
+DRILL_SOURCE = "drill"
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ def rule_matches(
     phase: str | None,
 ) -> bool:
     """Equality and anchored-regex matches on labels (annotations as fallback), source and phase."""
+    if source == DRILL_SOURCE:
+        source = labels.get(DRILL_SOURCE_LABEL, source)
     if rule.sources and source not in rule.sources:
         return False
     if rule.phases and phase not in rule.phases:
@@ -73,6 +81,8 @@ def classify(
 def group_key(group_by: list[str], labels: dict[str, str]) -> str:
     """Alerts with equal values of the event's ``group_by`` labels belong to one incident."""
     key = ",".join(f"{name}={labels.get(name, '')}" for name in sorted(group_by)) or "all"
+    if DRILL_LABEL in labels:
+        key = f"{DRILL_LABEL}={labels[DRILL_LABEL]}|{key}"
     if len(key) > MAX_GROUP_KEY:
         return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
     return key

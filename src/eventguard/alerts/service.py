@@ -21,6 +21,8 @@ from eventguard.incidents import grouping
 from eventguard.incidents import service as incidents
 from eventguard.incidents.grouping import GroupChange, Opening
 from eventguard.incidents.models import Incident
+from eventguard.noise import flapping, inhibition, transient
+from eventguard.noise import service as noise
 from eventguard.plans import service as plans
 from eventguard.plans.schemas import PlanSpec
 
@@ -58,6 +60,8 @@ class _Item:
     fresh_incident: int | None = None  # the incident a new row was inserted pointing at
     incident_before: int | None = None  # the row's incident before this report
     previous_status: str | None = None
+    held_by: noise.Rule | None = None  # the silence, maintenance window or flapping that holds its page
+    inhibited_by: noise.Rule | None = None  # the inhibition rule that sent it to a more severe incident
 
 
 def ingest(
@@ -95,6 +99,8 @@ def ingest_many(
     db.flush()
     spec = plans.get_active_plan(db=db, event_id=event.id)
     phase = plans.current_phase(spec=spec, at=now)
+    noise_rules = noise.rules_for(db=db, event_id=event.id, spec=spec, at=now)
+    inhibitor = inhibition.inhibitor_for(db=db, event_id=event.id, spec=spec)
     results = [
         IngestResult(
             batch_id=r.id, accepted=len(s.batch.alerts), fingerprints=[a.fingerprint for a in s.batch.alerts]
@@ -110,7 +116,10 @@ def ingest_many(
                 acks.append((source, a))
                 continue
             found = classify(spec, labels=a.labels, annotations=a.annotations, source=source, phase=phase)
-            mine.append(_Item(a, found, batch_id=record.id, submission=index))
+            item = _Item(a, found, batch_id=record.id, submission=index)
+            if noise_rules and a.status == "firing":
+                item.held_by = noise_rules.match(a.labels)
+            mine.append(item)
         per_submission.append(_latest_per_fingerprint(mine))
     for wave in _waves(per_submission):
         _apply_wave(
@@ -122,6 +131,7 @@ def ingest_many(
             submissions=submissions,
             results=results,
             clock=clock,
+            inhibitor=inhibitor,
         )
     for source, ack in acks:
         _acknowledge_by_fingerprint(
@@ -174,10 +184,12 @@ def _apply_wave(
     submissions: Sequence[Submission],
     results: list[IngestResult],
     clock: Clock,
+    inhibitor: inhibition.Inhibitor,
 ) -> None:
     """Lock order, the same in every transaction (no deadlocks on PostgreSQL): the alerts seen before,
-    by fingerprint; then the groups' incidents, by group key; then new alerts are inserted, already
-    pointing at their incident (one write per new alert, no second UPDATE)."""
+    by fingerprint; then the groups' incidents, by group key; then the incidents alerts join by
+    inhibition, by id; then new alerts are inserted, already pointing at their incident (one write
+    per new alert, no second UPDATE)."""
     group_by = spec.event.group_by
     existing = _lock_existing(db, event.id, [item.alert_in.fingerprint for item in items])
     groups: dict[str, list[_Item]] = {}
@@ -187,11 +199,17 @@ def _apply_wave(
             _seen(item, item.row)
         key = item.row.group_key if item.row is not None else group_key(group_by, item.alert_in.labels)
         groups.setdefault(key, []).append(item)
+    _hold_flapping(db, event.id, spec, items)
     ordered = sorted(groups.items())
     found = grouping.open_for_groups(db=db, event_id=event.id, group_keys=[key for key, _ in ordered])
+    joined = _inhibit(db, event.id, inhibitor, ordered, found, submissions)
     linked: list[tuple[Incident, list[_Item], Actor]] = []
     incident_of: dict[int, int] = {}  # id() of an item -> its group's incident
+    held_now: list[tuple[Incident, noise.Rule]] = []
     for key, members in ordered:
+        members = [m for m in members if id(m) not in joined]
+        if not members:
+            continue
         actor = Actor(type="system", name=submissions[min(m.submission for m in members)].source)
         incident = found.get(key)
         if incident is None:
@@ -210,8 +228,13 @@ def _apply_wave(
             )
             if incident is None:
                 continue
+            if all(m.held_by is not None for m in firing):
+                held_now.append((incident, min(firing, key=_level_of).held_by))  # type: ignore[arg-type]
+            elif (rule := transient.rule_for(spec, incident.level)) is not None:
+                held_now.append((incident, rule))  # pages only if it still fires after the wait
         incident_of.update((id(m), incident.id) for m in members)
         linked.append((incident, members, actor))
+    _link_joined(items, joined, submissions, linked, incident_of)
     _insert_fresh(db, event.id, [i for i in items if i.row is None], group_by, clock, incident_of)
     for item in items:
         if item.was_new:  # inserted with this report's values and its incident already
@@ -222,12 +245,156 @@ def _apply_wave(
         if incident_id is not None and (item.row.incident_id is None or item.alert_in.status == "firing"):
             item.row.incident_id = incident_id
     db.flush()
+    for incident, rule in held_now:
+        noise.hold(db=db, incident=incident, rule=rule, clock=clock)
+    if joined:
+        joins = [
+            (i.alert_in.fingerprint, joined[id(i)].id, i.inhibited_by.key)
+            for i in items
+            if i.inhibited_by is not None and id(i) in joined
+        ]
+        inhibition.remember(db=db, event_id=event.id, joins=joins, at=clock.now())
+    _track_flapping(db, event.id, spec, items, clock)
+    _noise_outcome(db, linked, clock, spec)
     for incident, members, actor in linked:
         change = _change(incident, members, _tally(incident, members))
         grouping.apply_change(db=db, incident=incident, spec=spec, change=change, clock=clock, actor=actor)
         for index in sorted({i for m in members for i in (m.submission, *m.also)}):
             if incident.id not in results[index].incident_ids:
                 results[index].incident_ids.append(incident.id)
+
+
+def _level_of(item: _Item) -> int:
+    return item.classification.level
+
+
+def _hold_flapping(db: Session, event_id: int, spec: PlanSpec, items: list[_Item]) -> None:
+    """A re-fire of a flapping alert is held like a silenced one (it paged once already)."""
+    settings = spec.noise.flapping
+    if settings is None:
+        return
+    refires = [
+        i
+        for i in items
+        if i.row is not None
+        and i.alert_in.status == "firing"
+        and i.previous_status == "resolved"
+        and i.held_by is None
+    ]
+    if not refires:
+        return
+    now_flapping = flapping.flapping_now(
+        db=db, event_id=event_id, fingerprints=[i.alert_in.fingerprint for i in refires]
+    )
+    rule = noise.Rule("flapping", flapping.KEY, flapping.describe(settings), ())
+    for item in refires:
+        if item.alert_in.fingerprint in now_flapping:
+            item.held_by = rule
+
+
+def _track_flapping(db: Session, event_id: int, spec: PlanSpec, items: list[_Item], clock: Clock) -> None:
+    if spec.noise.flapping is None:
+        return
+    changes = [
+        flapping.Change(
+            fingerprint=i.alert_in.fingerprint,
+            status=i.alert_in.status,
+            incident_id=i.row.incident_id,
+            first_seen=i.row.first_received_at,
+            level=i.classification.level,
+        )
+        for i in items
+        if i.row is not None and i.previous_status is not None and i.previous_status != i.alert_in.status
+    ]
+    flapping.track(db=db, event_id=event_id, spec=spec, changes=changes, clock=clock)
+
+
+def _inhibit(
+    db: Session,
+    event_id: int,
+    inhibitor: inhibition.Inhibitor,
+    ordered: list[tuple[str, list[_Item]]],
+    found: dict[str, Incident],
+    submissions: Sequence[Submission],
+) -> dict[int, Incident]:
+    """id() of an item -> the more severe incident it joins: a firing alert that would open an
+    incident and that an inhibition rule selects, or a later report of an alert that joined one."""
+    if not inhibitor:
+        return {}
+    sticky = inhibition.joined_incidents(
+        db=db,
+        event_id=event_id,
+        fingerprints=[m.alert_in.fingerprint for _, members in ordered for m in members if m.row is not None],
+    )
+    targets: dict[int, int] = {}
+    for key, members in ordered:
+        for item in members:
+            joined_id = sticky.get(item.alert_in.fingerprint)
+            if joined_id is not None and item.row is not None and item.row.incident_id == joined_id:
+                targets[id(item)] = joined_id
+                continue
+            if item.alert_in.status != "firing" or item.held_by is not None or key in found:
+                continue  # resolved, held, or its group's incident is open (joining it pages nobody)
+            if submissions[item.submission].source == "drill":
+                continue  # a drill's alert never joins a real incident
+            join = inhibitor.match(
+                labels=item.alert_in.labels,
+                level=item.classification.level,
+                scenario_id=item.classification.scenario_id,
+                core_functions=item.classification.core_functions,
+            )
+            if join is not None:
+                targets[id(item)] = join.incident.id
+                item.inhibited_by = noise.Rule("inhibition", join.key, join.description, ())
+    locked = inhibition.lock(db=db, incident_ids=list(targets.values()))
+    return {item: locked[incident_id] for item, incident_id in targets.items() if incident_id in locked}
+
+
+def _link_joined(
+    items: list[_Item],
+    joined: dict[int, Incident],
+    submissions: Sequence[Submission],
+    linked: list[tuple[Incident, list[_Item], Actor]],
+    incident_of: dict[int, int],
+) -> None:
+    """The joined alerts become members of the incident they joined (one entry per incident)."""
+    for item in items:
+        incident = joined.get(id(item))
+        if incident is None:
+            continue
+        incident_of[id(item)] = incident.id
+        entry = next((e for e in linked if e[0].id == incident.id), None)
+        if entry is None:
+            linked.append((incident, [item], Actor(type="system", name=submissions[item.submission].source)))
+        else:
+            entry[1].append(item)
+
+
+def _noise_outcome(
+    db: Session, linked: list[tuple[Incident, list[_Item], Actor]], clock: Clock, spec: PlanSpec
+) -> None:
+    """What the silences and windows did to each incident of the wave: held alerts counted (and
+    explained on its timeline), and a held incident that an unheld firing alert joins released —
+    except one waiting out its transient time, unless a level that pages at once joins it."""
+    held = noise.held_ids(db=db, incident_ids=[i.id for i, members, _ in linked if _unheld_firing(members)])
+    for incident, members, _actor in linked:
+        by_rule: dict[str, tuple[noise.Rule, list[str]]] = {}
+        for member in members:
+            rule = member.held_by or member.inhibited_by
+            if rule is not None:
+                by_rule.setdefault(rule.key, (rule, []))[1].append(member.alert_in.fingerprint)
+        noise.record(db=db, incident=incident, held=by_rule, clock=clock)
+        if incident.id in held:
+            joined = next(m for m in members if m.alert_in.status == "firing" and m.held_by is None)
+            level = min(incident.level, *(m.classification.level for m in members if m.held_by is None))
+            if transient.waiting(db=db, incident_id=incident.id) and transient.rule_for(spec, level):
+                continue
+            reason = f"alert {joined.alert_in.fingerprint} that no rule holds joined"
+            noise.release(db=db, incident=incident, reason=reason, clock=clock)
+
+
+def _unheld_firing(members: list[_Item]) -> bool:
+    return any(m.alert_in.status == "firing" and m.held_by is None for m in members)
 
 
 def _seen(item: _Item, row: Alert) -> None:
@@ -363,7 +530,10 @@ def _change(incident: Incident, members: list[_Item], tally: tuple[int, int]) ->
             if m.alert_in.status == "resolved" and m.previous_status != "resolved"
         ],
         refired_fingerprints=[m.alert_in.fingerprint for m in firing if m.previous_status == "resolved"],
-        most_severe_level=min((m.classification.level for m in firing), default=incident.level),
+        # A held alert does not raise the level (that would page): it is counted, not acted on.
+        most_severe_level=min(
+            (m.classification.level for m in firing if m.held_by is None), default=incident.level
+        ),
         total=tally[0],
         firing=tally[1],
     )
@@ -427,6 +597,12 @@ def follow_merge(db: Session, *, source: Incident, target: Incident) -> None:
     target.alert_count, target.firing_count = move_alerts(
         db=db, from_incident_id=source.id, to_incident_id=target.id
     )
+
+
+def firing_labels(*, db: Session, incident_id: int) -> Sequence[dict[str, str]]:
+    """The labels of the incident's firing alerts (noise's hold sweep asks)."""
+    query = select(Alert.labels).where(Alert.incident_id == incident_id, Alert.status == "firing")
+    return db.scalars(query).all()
 
 
 def list_alerts(*, db: Session, incident_id: int, limit: int = 200) -> Sequence[Alert]:

@@ -181,7 +181,7 @@ def totp_confirm(body: TotpCode, principal: EnrollingPrincipal, db: DbSession, c
     return _me(replace(principal, totp_enrolment_only=False))
 
 
-@auth_router.post("/totp/disable", status_code=status.HTTP_204_NO_CONTENT, responses=errors(409))
+@auth_router.post("/totp/disable", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404, 409))
 def totp_disable(body: TotpDisable, principal: CurrentPrincipal, db: DbSession, clock: ClockDep) -> None:
     """Turn two-factor off: your own with a valid code, or another user's as an admin."""
     if body.user_id is not None and body.user_id != principal.user.id:

@@ -6,13 +6,16 @@ import secrets
 from pathlib import Path
 
 import typer
+from sqlalchemy.orm import Session
 
 from eventguard.audit.service import Actor
+from eventguard.cli.demo_after import seed_history
 from eventguard.cli_context import console, open_session, settings
-from eventguard.clock import SystemClock
+from eventguard.clock import Clock, SystemClock
 from eventguard.db import migrate
 
 EXAMPLE_PLAN = Path("examples/plans/online-conference.yaml")
+EXAMPLE_FEEDBACK = Path("examples/surveys/cloud-summit-2026-feedback.csv")
 DEMO_ADMIN = "admin"
 
 
@@ -51,8 +54,28 @@ def prepare_demo(plan_path: Path) -> tuple[str, str, int]:
         else:
             auth.set_password(db=db, user=user, password=password, actor=actor, clock=clock)
         slug = events.get(db=db, event_id=version.event_id).slug
+        _sample_feedback(db, version.event_id, actor, clock)
+        db.commit()
+        seed_history(db, slug=slug, language=cfg.default_language)  # a finished drill, a postmortem
         db.commit()
         return slug, password, version.number
+
+
+def _sample_feedback(db: Session, event_id: int, actor: Actor, clock: Clock) -> None:
+    """The example event's participant feedback (once), so the survey ranking has something to rank."""
+    from eventguard.surveys import service as surveys
+
+    if not EXAMPLE_FEEDBACK.exists() or surveys.responses(db=db, event_id=event_id, limit=1):
+        return
+    surveys.import_csv(
+        db=db,
+        event_id=event_id,
+        raw=EXAMPLE_FEEDBACK.read_bytes(),
+        mapping={"text": "反馈内容", "rating": "评分", "submitted_at": "提交时间"},
+        encoding="utf-8",
+        actor=actor,
+        clock=clock,
+    )
 
 
 def demo(

@@ -13,26 +13,35 @@ from eventguard.logs import configure as configure_logging
 def serve(
     host: str | None = typer.Option(None, help="Bind address (default: EVENTGUARD_HOST)."),
     port: int | None = typer.Option(None, help="Port (default: EVENTGUARD_PORT)."),
-    worker: bool = typer.Option(True, help="Also run the background worker in this process."),
-    journal: bool = typer.Option(
-        True, help="Process the intake journal in this process (--no-journal: leave it to workers)."
+    worker: bool = typer.Option(
+        True,
+        help="Also run the background worker and the intake journal processor in this process "
+        "(--no-worker: a stateless API replica; `eventguard worker` processes do that work).",
+    ),
+    journal: bool | None = typer.Option(
+        None,
+        help="Process the intake journal in this process (default: when the worker runs here; "
+        "--journal with --no-worker processes it without sending notifications).",
     ),
     workers: int = typer.Option(
         1, min=1, max=64, help="Accepting processes (uvicorn workers); more than one where the cores allow."
     ),
 ) -> None:
-    """Serve the API and the web console, processing the intake journal and (unless --no-worker)
-    running the background worker in this process."""
+    """Serve the API and the web console; unless --no-worker, also process the intake journal and
+    run the background worker in this process."""
     import uvicorn
 
     from eventguard.alerts.journal.runner import JournalProcessor
     from eventguard.app import create_app
     from eventguard.clock import SystemClock
     from eventguard.db import Database
+    from eventguard.probes.scheduler import ProbeScheduler
     from eventguard.protocol import EventGuardProtocol
     from eventguard.worker.context import WorkerContext
     from eventguard.worker.loop import run_forever
 
+    if journal is None:
+        journal = worker  # --no-worker: nothing but the API in this process
     cfg = settings()
     configure_logging(cfg.log_level, cfg.log_json)
     app = create_app(cfg) if workers == 1 else None
@@ -65,6 +74,10 @@ def serve(
             },
             name="eventguard-worker",
             daemon=True,
+        ).start()
+        probes = ProbeScheduler(database=database, clock=SystemClock(), on_alert=journal_wake.set)
+        threading.Thread(
+            target=probes.run_forever, args=(stop,), name="eventguard-probes", daemon=True
         ).start()
     try:
         # Shortcuts below ASGI for the status page and alert intake (protocol.py); the rest is

@@ -4,10 +4,13 @@
   is ``required``, a draft is written from the scenario's announcement template (unless the incident
   has one already) and comms is reminded.
 - ``comms.draft_reminder``: the reminder rule — every ``reminder_minutes`` (10 by default, per
-  event) after the draft was written, while the incident is open and none of its updates has been
-  published, comms (the incident's comms role, else the PR team's lead, else the event owner) gets
-  a reminder delivery and the timeline a ``notification`` entry; at most ``MAX_REMINDERS`` times.
+  event) after the draft was written, while the incident is open, its current level still requires
+  an announcement and none of its updates has been published, comms (the incident's comms role,
+  else the PR team's lead, else the event owner) gets a reminder delivery and the timeline a
+  ``notification`` entry; at most ``MAX_REMINDERS`` times.
 - ``incident.resolved``: an incident that told the public something gets a "resolved" draft.
+- ``incident.paused``: the event was paused: a draft announcing it from the plan's pause template
+  (the built-in text when it has none), unless the incident has an open pause draft already.
 - ``comms.update_published`` / ``comms.maintenance_updated``: subscribers and announcement webhooks
   get their deliveries (``comms.hooks.fanout``)."""
 
@@ -22,7 +25,7 @@ from eventguard.clock import Clock
 from eventguard.comms.hooks import fanout
 from eventguard.comms.models import PublicStatus, UpdateState
 from eventguard.comms.statuspage import state
-from eventguard.comms.updates import approval, drafts
+from eventguard.comms.updates import approval, drafts, wording
 from eventguard.errors import NotFound
 from eventguard.i18n import t
 from eventguard.incidents import roles, timeline
@@ -100,6 +103,9 @@ def on_reminder(db: Session, message: OutboxMessage, context: WorkerContext) -> 
     if incident is None or not incident.is_open or approval.has_published(db=db, incident_id=incident.id):
         return
     spec = plans.get_active_plan(db=db, event_id=incident.event_id)
+    level = spec.level(incident.level)
+    if level is None or level.public_announcement != "required":
+        return  # re-levelled to a level that requires no announcement: comms is not chased
     person = _comms_person(db, incident, spec)
     text = t("The public announcement of incident #{id} is still unpublished.", "en", id=incident.id)
     data = {"reminder": number, "to": person.id if person else None}
@@ -202,6 +208,36 @@ def on_incident_resolved(db: Session, message: OutboxMessage, context: WorkerCon
     )
 
 
+def on_incident_paused(db: Session, message: OutboxMessage, context: WorkerContext) -> None:
+    """The event is paused: comms gets a draft that tells participants (the plan's pause template)."""
+    clock = context.clock
+    incident = _incident(db, message.aggregate_id)
+    if incident is None:
+        return
+    spec = plans.get_active_plan(db=db, event_id=incident.event_id)
+    template = wording.pause_template(spec)
+    if template is not None:
+        updates = drafts.list_for_incident(db=db, incident_id=incident.id)
+        if any(u.state in drafts.OPEN_STATES and u.template_id == template.id for u in updates):
+            return  # paused again while its first draft is still open
+        draft = drafts.DraftInput(template_id=template.id)
+    else:
+        text = wording.pause_wording(
+            spec=spec, incident=incident, since=clock.now(), base_url=context.settings.base_url
+        )
+        draft = drafts.DraftInput(title=text.title, body=text.body)
+    drafts.create_draft(
+        db=db,
+        incident=incident,
+        spec=spec,
+        draft=draft,
+        base_url=context.settings.base_url,
+        actor=SYSTEM,
+        clock=clock,
+        auto=True,
+    )
+
+
 def on_update_published(db: Session, message: OutboxMessage, context: WorkerContext) -> None:
     """Queue the deliveries of a published update."""
     fanout.update_published(
@@ -220,6 +256,7 @@ HANDLERS: dict[str, Handler] = {
     "incident.opened": on_incident_changed,
     "incident.releveled": on_incident_changed,
     "incident.resolved": on_incident_resolved,
+    "incident.paused": on_incident_paused,
     "comms.draft_reminder": on_reminder,
     "comms.update_published": on_update_published,
     "comms.maintenance_updated": on_maintenance_updated,

@@ -10,7 +10,7 @@ from eventguard.clock import Clock
 from eventguard.deps import ClockDep, DbSession
 from eventguard.events import service
 from eventguard.events.models import Event
-from eventguard.events.schemas import EventRead, PhaseRead
+from eventguard.events.schemas import EventPauseRead, EventRead, PhaseRead
 from eventguard.openapi import errors
 from eventguard.plans import service as plans
 
@@ -20,6 +20,7 @@ router = APIRouter(prefix="/api/v1/events", tags=["events"])
 def _read(db: Session, event: Event, clock: Clock) -> EventRead:
     spec = plans.get_active_plan(db=db, event_id=event.id)
     version = plans.get_version(db=db, slug=event.slug)
+    pause = service.current_pause(db=db, event_id=event.id)
     return EventRead(
         id=event.id,
         slug=event.slug,
@@ -31,6 +32,8 @@ def _read(db: Session, event: Event, clock: Clock) -> EventRead:
         plan_version=version.number,
         default_level=spec.event.default_level,
         group_by=list(spec.event.group_by),
+        paused=pause is not None,
+        pause=EventPauseRead.model_validate(pause) if pause else None,
     )
 
 

@@ -1,16 +1,18 @@
-"""Events: looked up by slug; created or renamed when a plan for them is applied."""
+"""Events: looked up by slug; created or renamed when a plan for them is applied; paused (the
+seed's 立即停止活动) and resumed."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eventguard.clock import Clock
-from eventguard.errors import NotFound
-from eventguard.events.models import Event
+from eventguard.errors import Conflict, NotFound
+from eventguard.events.models import Event, EventPause
 from eventguard.i18n import Message
 from eventguard.plans.types import SLUG_PATTERN
 
@@ -60,3 +62,51 @@ def upsert(*, db: Session, slug: str, name: str, timezone: str, clock: Clock) ->
         event.name, event.timezone, event.updated_at = name, timezone, now
     db.flush()
     return event
+
+
+def current_pause(*, db: Session, event_id: int) -> EventPause | None:
+    """The event's open pause (it is paused), or None."""
+    query = select(EventPause).where(EventPause.event_id == event_id, EventPause.resumed_at.is_(None))
+    return db.scalar(query.order_by(EventPause.id.desc()).limit(1))
+
+
+def pause(
+    *,
+    db: Session,
+    event: Event,
+    by: str,
+    at: datetime,
+    incident_id: int | None = None,
+    level: int | None = None,
+    reason: str | None = None,
+    automatic: bool = False,
+) -> tuple[EventPause, bool]:
+    """Pause the event (flushes): (the pause, True) — or (the open pause, False) when it is paused
+    already. The event row is locked first, so two pauses at once make one."""
+    db.get(Event, event.id, with_for_update=True)
+    found = current_pause(db=db, event_id=event.id)
+    if found is not None:
+        return found, False
+    row = EventPause(
+        event_id=event.id,
+        incident_id=incident_id,
+        level=level,
+        reason=reason,
+        automatic=automatic,
+        paused_at=at,
+        paused_by=by,
+    )
+    db.add(row)
+    db.flush()
+    return row, True
+
+
+def resume(*, db: Session, event: Event, by: str, at: datetime, note: str | None = None) -> EventPause:
+    """End the event's pause; 409 ``not_paused`` when it is not paused."""
+    db.get(Event, event.id, with_for_update=True)
+    found = current_pause(db=db, event_id=event.id)
+    if found is None:
+        raise Conflict(Message("The event is not paused."), code="not_paused")
+    found.resumed_at, found.resumed_by, found.resume_note = at, by, note
+    db.flush()
+    return found

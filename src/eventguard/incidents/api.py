@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from eventguard.auth.deps import CurrentPrincipal, Principal, require_role
 from eventguard.auth.models import Role
-from eventguard.deps import ClockDep, DbSession
+from eventguard.deps import ClockDep, DbSession, request_language
 from eventguard.events import service as events
 from eventguard.incidents import merge as merging
 from eventguard.incidents import queries, roles, runbook, service, timeline
@@ -19,13 +19,17 @@ from eventguard.incidents.models import Incident, IncidentStatus
 from eventguard.incidents.schemas import (
     IncidentDeclare,
     IncidentDetail,
+    IncidentEdit,
     IncidentPage,
     IncidentRead,
     MergeIn,
     NoteIn,
+    PauseIn,
+    PauseRead,
     ProgressIn,
     Relevel,
     Resolve,
+    ResumeIn,
     RoleAssign,
     RoleRead,
     StatusChange,
@@ -40,22 +44,34 @@ from eventguard.plans import service as plans
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=errors(404))
 Responder = Annotated[Principal, Depends(require_role(Role.responder))]
 Commander = Annotated[Principal, Depends(require_role(Role.commander))]
+Language = Annotated[str, Depends(request_language)]
 
 
-def _detail(db: Session, incident: Incident) -> IncidentDetail:
+def detail(db: Session, incident: Incident, lang: str) -> IncidentDetail:
+    """The incident's full answer: roles, tasks, the title to show in ``lang``, the scenario's
+    legal guidance and the event's pause."""
     event = events.get(db=db, event_id=incident.event_id)
+    spec = plans.get_active_plan(db=db, event_id=incident.event_id)
+    scenario = spec.scenario(incident.scenario_id) if incident.scenario_id else None
+    pause = service.pause_state(db=db, event_id=incident.event_id)
     base = IncidentRead.model_validate(incident).model_dump()
     return IncidentDetail(
         **base,
         event_slug=event.slug,
         roles=[RoleRead.model_validate(r) for r in roles.list_roles(db=db, incident_id=incident.id)],
         tasks=[TaskRead.model_validate(t) for t in runbook.list_tasks(db=db, incident_id=incident.id)],
+        title_source=incident.title_source,
+        display_title=service.display_title(incident=incident, spec=spec, lang=lang),
+        scenario_name=scenario.name.model_dump(by_alias=True) if scenario else None,
+        legal=service.legal_guidance(incident=incident, spec=spec),
+        paused=pause is not None,
+        pause=PauseRead.model_validate(pause) if pause else None,
     )
 
 
-def _commit_detail(db: Session, incident: Incident) -> IncidentDetail:
+def commit_detail(db: Session, incident: Incident, lang: str) -> IncidentDetail:
     db.commit()
-    return _detail(db, incident)
+    return detail(db, incident, lang)
 
 
 @router.get("", response_model=IncidentPage)
@@ -88,7 +104,9 @@ def list_incidents(
 
 
 @router.post("", response_model=IncidentDetail, status_code=201)
-def declare(body: IncidentDeclare, principal: Responder, db: DbSession, clock: ClockDep) -> IncidentDetail:
+def declare(
+    body: IncidentDeclare, principal: Responder, db: DbSession, clock: ClockDep, lang: Language
+) -> IncidentDetail:
     """Declare an incident by hand, without any alert (e.g. a participant dispute or a PR crisis)."""
     event = events.get_by_slug(db=db, slug=body.event)
     spec = plans.get_active_plan(db=db, event_id=event.id)
@@ -106,62 +124,113 @@ def declare(body: IncidentDeclare, principal: Responder, db: DbSession, clock: C
         clock=clock,
         is_drill=body.drill,
     )
-    return _commit_detail(db, incident)
+    return commit_detail(db, incident, lang)
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)
-def get_incident(incident_id: Id, _viewer: CurrentPrincipal, db: DbSession) -> IncidentDetail:
+def get_incident(incident_id: Id, _viewer: CurrentPrincipal, db: DbSession, lang: Language) -> IncidentDetail:
     """One incident with its roles and runbook tasks."""
-    return _detail(db, service.get(db=db, incident_id=incident_id))
+    return detail(db, service.get(db=db, incident_id=incident_id), lang)
+
+
+@router.patch("/{incident_id}", response_model=IncidentDetail, responses=errors(422))
+def edit_incident(
+    incident_id: Id, body: IncidentEdit, principal: Commander, db: DbSession, clock: ClockDep, lang: Language
+) -> IncidentDetail:
+    """A commander renames the incident: the new title wins over the plan's scenario name."""
+    incident = service.get(db=db, incident_id=incident_id, for_update=True)
+    service.rename(db=db, incident=incident, title=body.title, actor=principal.actor, clock=clock)
+    return commit_detail(db, incident, lang)
+
+
+@router.post("/{incident_id}/pause", response_model=IncidentDetail, responses=errors(409))
+def pause_event(
+    incident_id: Id,
+    principal: Commander,
+    db: DbSession,
+    clock: ClockDep,
+    lang: Language,
+    body: PauseIn | None = None,
+) -> IncidentDetail:
+    """Pause the incident's event (the seed's 立即停止活动): the console and the public status page
+    show it as paused, with the plan's pause template, until a commander resumes it. Pausing a
+    paused event changes nothing; a drill cannot pause it (409)."""
+    incident = service.get(db=db, incident_id=incident_id, for_update=True)
+    reason = body.reason if body else None
+    service.pause(db=db, incident=incident, actor=principal.actor, clock=clock, reason=reason)
+    return commit_detail(db, incident, lang)
+
+
+@router.post("/{incident_id}/resume", response_model=IncidentDetail, responses=errors(409))
+def resume_event(
+    incident_id: Id,
+    principal: Commander,
+    db: DbSession,
+    clock: ClockDep,
+    lang: Language,
+    body: ResumeIn | None = None,
+) -> IncidentDetail:
+    """Resume the incident's paused event (409 ``not_paused`` when it is not paused)."""
+    incident = service.get(db=db, incident_id=incident_id, for_update=True)
+    note = body.note if body else None
+    service.resume(db=db, incident=incident, actor=principal.actor, clock=clock, note=note)
+    return commit_detail(db, incident, lang)
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentDetail, responses=errors(409))
-def acknowledge(incident_id: Id, principal: Responder, db: DbSession, clock: ClockDep) -> IncidentDetail:
+def acknowledge(
+    incident_id: Id, principal: Responder, db: DbSession, clock: ClockDep, lang: Language
+) -> IncidentDetail:
     """Acknowledge: someone is on it (stops escalation)."""
     incident = service.get(db=db, incident_id=incident_id, for_update=True)
     service.acknowledge(db=db, incident=incident, actor=principal.actor, clock=clock)
-    return _commit_detail(db, incident)
+    return commit_detail(db, incident, lang)
 
 
 @router.post("/{incident_id}/resolve", response_model=IncidentDetail, responses=errors(409))
 def resolve(
-    incident_id: Id, principal: Responder, db: DbSession, clock: ClockDep, body: Resolve | None = None
+    incident_id: Id,
+    principal: Responder,
+    db: DbSession,
+    clock: ClockDep,
+    lang: Language,
+    body: Resolve | None = None,
 ) -> IncidentDetail:
     """Resolve the incident (409 if it is already resolved or reviewed)."""
     incident = service.get(db=db, incident_id=incident_id, for_update=True)
     service.resolve(
         db=db, incident=incident, actor=principal.actor, clock=clock, note=body.note if body else None
     )
-    return _commit_detail(db, incident)
+    return commit_detail(db, incident, lang)
 
 
 @router.post("/{incident_id}/status", response_model=IncidentDetail, responses=errors(409))
 def change_status(
-    incident_id: Id, body: StatusChange, principal: Responder, db: DbSession, clock: ClockDep
+    incident_id: Id, body: StatusChange, principal: Responder, db: DbSession, clock: ClockDep, lang: Language
 ) -> IncidentDetail:
     """Move the incident along its lifecycle; transitions the lifecycle forbids answer 409."""
     incident = service.get(db=db, incident_id=incident_id, for_update=True)
     service.transition(
         db=db, incident=incident, target=body.status, actor=principal.actor, clock=clock, note=body.note
     )
-    return _commit_detail(db, incident)
+    return commit_detail(db, incident, lang)
 
 
 @router.post("/{incident_id}/level", response_model=IncidentDetail, responses=errors(409))
 def relevel(
-    incident_id: Id, body: Relevel, principal: Responder, db: DbSession, clock: ClockDep
+    incident_id: Id, body: Relevel, principal: Responder, db: DbSession, clock: ClockDep, lang: Language
 ) -> IncidentDetail:
     """Change the level with a reason (kept on the timeline)."""
     incident = service.get(db=db, incident_id=incident_id, for_update=True)
     service.relevel(
         db=db, incident=incident, level=body.level, reason=body.reason, actor=principal.actor, clock=clock
     )
-    return _commit_detail(db, incident)
+    return commit_detail(db, incident, lang)
 
 
 @router.post("/{incident_id}/roles", response_model=IncidentDetail)
 def assign_role(
-    incident_id: Id, body: RoleAssign, principal: Commander, db: DbSession, clock: ClockDep
+    incident_id: Id, body: RoleAssign, principal: Commander, db: DbSession, clock: ClockDep, lang: Language
 ) -> IncidentDetail:
     """Give a role (commander, tech lead, ops lead, comms, legal, scribe) to a person of the plan."""
     incident = service.get(db=db, incident_id=incident_id, for_update=True)
@@ -175,7 +244,7 @@ def assign_role(
         actor=principal.actor,
         clock=clock,
     )
-    return _commit_detail(db, incident)
+    return commit_detail(db, incident, lang)
 
 
 @router.post("/{incident_id}/notes", response_model=TimelineRead, status_code=201)
@@ -254,7 +323,7 @@ def change_task(
 
 @router.post("/{incident_id}/merge", response_model=IncidentDetail, responses=errors(409))
 def merge(
-    incident_id: Id, body: MergeIn, principal: Commander, db: DbSession, clock: ClockDep
+    incident_id: Id, body: MergeIn, principal: Commander, db: DbSession, clock: ClockDep, lang: Language
 ) -> IncidentDetail:
     """Fold this incident into ``into``: alerts move over, this one is resolved as merged."""
     first, second = sorted((incident_id, body.into))  # lock in id order: no deadlock between two merges
@@ -262,7 +331,7 @@ def merge(
     target = merging.merge(
         db=db, source=locked[incident_id], target=locked[body.into], actor=principal.actor, clock=clock
     )
-    return _commit_detail(db, target)
+    return commit_detail(db, target, lang)
 
 
 @router.get("/{incident_id}/evidence")

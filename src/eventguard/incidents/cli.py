@@ -9,11 +9,11 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from eventguard.audit.service import Actor
-from eventguard.cli_context import console, open_session
-from eventguard.clock import SystemClock
+from eventguard.cli_context import console, open_session, settings
+from eventguard.clock import SystemClock, local_time
 from eventguard.errors import InvalidInput
 from eventguard.events import service as events
-from eventguard.i18n import Message
+from eventguard.i18n import Message, t
 from eventguard.incidents import merge as merging
 from eventguard.incidents import queries, roles, runbook, service
 from eventguard.incidents.models import Incident, IncidentRole, IncidentStatus
@@ -34,13 +34,27 @@ def _actor(name: str | None) -> Actor:
     return Actor.cli(name or "cli")
 
 
+def _lang() -> str:
+    return settings().default_language
+
+
 def _show(db: Session, incident: Incident) -> None:
-    console.print(f"#{incident.id} L{incident.level} {incident.status.value} {incident.title}", markup=False)
-    table = Table("#", "task", "owner", "function", "status")
+    """The incident in the CLI's language (EVENTGUARD_DEFAULT_LANGUAGE): title, pause, runbook."""
+    lang = _lang()
+    spec = plans.get_active_plan(db=db, event_id=incident.event_id)
+    title = service.display_title(incident=incident, spec=spec, lang=lang)
+    console.print(f"#{incident.id} L{incident.level} {incident.status.value} {title}", markup=False)
+    if incident.eta is not None:
+        console.print(t("ETA {eta}", lang, eta=local_time(incident.eta, spec.event.timezone)), markup=False)
+    pause = service.pause_state(db=db, event_id=incident.event_id)
+    if pause is not None:
+        since = local_time(pause.paused_at, spec.event.timezone)
+        console.print(t("The event is paused since {moment}.", lang, moment=since), markup=False)
+    table = Table("#", t("task", lang), t("owner", lang), t("function", lang), t("status", lang))
     for task in runbook.list_tasks(db=db, incident_id=incident.id):
         table.add_row(
             str(task.id),
-            task.title.get("en", ""),
+            task.title.get(lang) or task.title.get("en", ""),
             task.owner_team,
             task.core_function or "",
             task.status.value,
@@ -70,7 +84,9 @@ def incident_list(
                 i.scenario_id or "",
                 i.opened_at.isoformat(),
                 f"{i.firing_count}/{i.alert_count}",
-                i.title,
+                service.display_title(
+                    incident=i, spec=plans.get_active_plan(db=db, event_id=i.event_id), lang=_lang()
+                ),
             )
     console.print(table)
 
@@ -213,6 +229,43 @@ def incident_update(
             db=db, incident=incident, text=text, eta=when, team=team, actor=_actor(actor), clock=CLOCK
         )
         db.commit()
+        console.print(t("Progress recorded on incident #{id}.", _lang(), id=incident.id), markup=False)
+        _show(db, incident)
+
+
+@incident_app.command("rename")
+def incident_rename(incident_id: int, title: str, actor: str | None = ActorOption) -> None:
+    """Give the incident a title of your own (it wins over the scenario's name)."""
+    with open_session() as db:
+        incident = service.get(db=db, incident_id=incident_id, for_update=True)
+        service.rename(db=db, incident=incident, title=title, actor=_actor(actor), clock=CLOCK)
+        db.commit()
+        _show(db, incident)
+
+
+@incident_app.command("pause")
+def incident_pause(
+    incident_id: int, reason: str | None = typer.Option(None), actor: str | None = ActorOption
+) -> None:
+    """Pause the incident's event (the status page shows the plan's pause notice)."""
+    with open_session() as db:
+        incident = service.get(db=db, incident_id=incident_id, for_update=True)
+        service.pause(db=db, incident=incident, actor=_actor(actor), clock=CLOCK, reason=reason)
+        db.commit()
+        _show(db, incident)
+
+
+@incident_app.command("resume")
+def incident_resume(
+    incident_id: int, note: str | None = typer.Option(None), actor: str | None = ActorOption
+) -> None:
+    """Resume the incident's paused event."""
+    with open_session() as db:
+        incident = service.get(db=db, incident_id=incident_id, for_update=True)
+        service.resume(db=db, incident=incident, actor=_actor(actor), clock=CLOCK, note=note)
+        db.commit()
+        console.print(t("The event is running again.", _lang()), markup=False)
+        _show(db, incident)
 
 
 @incident_app.command("task")

@@ -52,6 +52,9 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(300))
+    # Where the title comes from: None = the first alert's text, "scenario" = shown as the plan's
+    # scenario name (in the reader's language), "manual" = declared by hand, "commander" = renamed.
+    title_source: Mapped[str | None] = mapped_column(String(16), default=None)
     status: Mapped[IncidentStatus] = mapped_column(_enum(IncidentStatus))
     level: Mapped[int]
     scenario_id: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -46,3 +46,11 @@ def list_incidents(
         query.order_by(Incident.opened_at.desc(), Incident.id.desc()).limit(limit).offset(offset)
     )
     return items.all(), total
+
+
+def with_group_prefix(*, db: Session, event_id: int, prefix: str) -> Sequence[Incident]:
+    """The event's incidents whose alert group key starts with ``prefix`` (a drill run's), oldest first."""
+    query = select(Incident).where(
+        Incident.event_id == event_id, Incident.group_key.startswith(prefix, autoescape=True)
+    )
+    return db.scalars(query.order_by(Incident.opened_at, Incident.id)).all()

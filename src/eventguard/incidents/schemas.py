@@ -77,10 +77,34 @@ class TimelineRead(_Read):
     data: dict[str, Any]
 
 
+class PauseRead(_Read):
+    """The event's pause: from ``paused_at`` until a commander resumes it (``resumed_at``)."""
+
+    id: int
+    event_id: int
+    incident_id: int | None
+    level: int | None
+    reason: str | None
+    automatic: bool = Field(description="Paused by the level's pause_activity, not by hand.")
+    paused_at: datetime
+    paused_by: str
+    resumed_at: datetime | None
+    resumed_by: str | None
+    resume_note: str | None
+
+
 class IncidentDetail(IncidentRead):
     event_slug: str
     roles: list[RoleRead]
     tasks: list[TaskRead]
+    title_source: str | None = Field(
+        description="None: the first alert's text; scenario, manual (declared) or commander (renamed)."
+    )
+    display_title: str = Field(description="The title to show, in the request's language.")
+    scenario_name: dict[str, str] | None = Field(description="The plan's scenario name, both languages.")
+    legal: dict[str, str] | None = Field(description="The scenario's legal guidance, both languages.")
+    paused: bool = Field(description="Whether the incident's event is paused now.")
+    pause: PauseRead | None = Field(description="The event's open pause, if any.")
 
 
 class IncidentPage(BaseModel):
@@ -139,6 +163,23 @@ class ProgressIn(BaseModel):
     text: SafeStr = Field(min_length=1, max_length=10000)
     eta: AwareDatetime | None = None
     team: SafeStr | None = Field(default=None, max_length=64)
+
+
+class PauseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: SafeStr | None = Field(default=None, max_length=4000)
+
+
+class ResumeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: SafeStr | None = Field(default=None, max_length=4000)
+
+
+class IncidentEdit(BaseModel):
+    """What a commander may change on an incident directly: its title (it wins over the scenario's)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: SafeStr = Field(min_length=1, max_length=300)
 
 
 class MergeIn(BaseModel):

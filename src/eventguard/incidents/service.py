@@ -9,15 +9,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from eventguard import domains
 from eventguard.audit import service as audit
 from eventguard.audit.service import Actor
 from eventguard.clock import Clock
 from eventguard.errors import Conflict, InvalidInput, NotFound
-from eventguard.events.models import Event
+from eventguard.events import service as events
+from eventguard.events.models import Event, EventPause
 from eventguard.i18n import Message
 from eventguard.incidents import lifecycle, runbook, timeline
 from eventguard.incidents.models import Incident, IncidentRole, IncidentStatus, RoleAssignment
 from eventguard.outbox import service as outbox
+from eventguard.plans import service as plans
 from eventguard.plans.schemas import PlanSpec
 
 S = IncidentStatus
@@ -97,6 +100,7 @@ def open_incident(
     incident = Incident(
         event_id=event.id,
         title=title[:300],
+        title_source=_title_source(source, scenario is not None),
         status=S.triggered,
         level=level,
         scenario_id=scenario_id,
@@ -106,7 +110,7 @@ def open_incident(
         group_key=group_key,
         open_group_key=group_key,
         source=source,
-        is_drill=is_drill,
+        is_drill=is_drill or source == "drill",  # a drill's injected alerts come in as source "drill"
         phase=phase,
         opened_at=now,
         updated_at=now,
@@ -134,7 +138,24 @@ def open_incident(
         clock=clock,
         extra={"impact": impact, "phase": phase},
     )
+    public_changed(db=db, incident=incident, clock=clock)
+    _pause_if_the_level_says(db=db, incident=incident, spec=spec, actor=actor, clock=clock)
     return incident
+
+
+def _title_source(source: str, has_scenario: bool) -> str | None:
+    if source in ("manual", "drill"):
+        return "manual"
+    return "scenario" if has_scenario else None
+
+
+def public_changed(*, db: Session, incident: Incident, clock: Clock) -> None:
+    """Tell the status page (the ``public_changed`` hook) that what it derives from this incident
+    may have changed; a drill's never reaches the public."""
+    if incident.is_drill:
+        return
+    for function in domains.hook_functions("public_changed"):
+        function(db=db, event_id=incident.event_id, clock=clock)
 
 
 def _assign_default_roles(*, db: Session, incident: Incident, spec: PlanSpec, clock: Clock) -> None:
@@ -188,6 +209,7 @@ def transition(
         text=note,
         data={"from": before.value, "status": target.value},
     )
+    public_changed(db=db, incident=incident, clock=clock)
     topic = {S.acknowledged: "incident.acknowledged", S.resolved: "incident.resolved"}.get(target)
     if before is S.resolved and target is S.triggered:
         topic = "incident.reopened"
@@ -258,6 +280,10 @@ def apply_level(
         clock=clock,
         extra={"from_level": before, "reason": reason},
     )
+    public_changed(db=db, incident=incident, clock=clock)
+    if level < before:
+        spec = plans.get_active_plan(db=db, event_id=incident.event_id)
+        _pause_if_the_level_says(db=db, incident=incident, spec=spec, actor=actor, clock=clock)
     if actor.type != "system":
         audit.record(
             db=db,
@@ -306,6 +332,8 @@ def add_progress(
     )
     incident.eta = eta
     incident.updated_at = clock.now()
+    if pause_state(db=db, event_id=incident.event_id) is not None:
+        public_changed(db=db, incident=incident, clock=clock)  # the pause notice shows the ETA
     after = {"text": text, "eta": eta.isoformat() if eta else None, "team": team}
     _audit_human(db, actor, "incident.progress", incident, after, clock)
 
@@ -387,3 +415,115 @@ def declare(
         clock=clock,
     )
     return incident
+
+
+# --- The event's pause (seed level 1: 立即停止活动) -------------------------------------------
+
+
+def pause_state(*, db: Session, event_id: int) -> EventPause | None:
+    """The event's open pause (the event is paused until a commander resumes it), or None."""
+    return events.current_pause(db=db, event_id=event_id)
+
+
+def _pause_if_the_level_says(
+    *, db: Session, incident: Incident, spec: PlanSpec, actor: Actor, clock: Clock
+) -> None:
+    """An incident (not a drill) at a level with ``pause_activity`` pauses its event."""
+    level = spec.level(incident.level)
+    if level is None or not level.pause_activity or incident.is_drill or not incident.is_open:
+        return
+    reason = f"{level.name.get('en')}: pause_activity"
+    _pause(db=db, incident=incident, actor=actor, clock=clock, reason=reason, automatic=True)
+
+
+def pause(
+    *, db: Session, incident: Incident, actor: Actor, clock: Clock, reason: str | None = None
+) -> EventPause:
+    """A commander pauses the incident's event. Pausing a paused event changes nothing and
+    answers the open pause. Drills cannot pause the real event (409 ``drill``)."""
+    if incident.is_drill:
+        raise Conflict(Message("A drill cannot pause the event."), code="drill")
+    return _pause(db=db, incident=incident, actor=actor, clock=clock, reason=reason, automatic=False)
+
+
+def _pause(
+    *, db: Session, incident: Incident, actor: Actor, clock: Clock, reason: str | None, automatic: bool
+) -> EventPause:
+    event = events.get(db=db, event_id=incident.event_id)
+    row, created = events.pause(
+        db=db,
+        event=event,
+        by=actor.name,
+        at=clock.now(),
+        incident_id=incident.id,
+        level=incident.level,
+        reason=reason,
+        automatic=automatic,
+    )
+    if not created:
+        return row
+    data = {"paused": True, "pause_id": row.id, "reason": reason, "automatic": automatic}
+    timeline.add(db=db, incident=incident, kind="pause", actor=actor, clock=clock, text=reason, data=data)
+    incident.updated_at = clock.now()
+    emit(db=db, incident=incident, topic="incident.paused", clock=clock, extra={"pause_id": row.id})
+    for function in domains.hook_functions("public_changed"):
+        function(db=db, event_id=incident.event_id, clock=clock)
+    _audit_human(db, actor, "event.pause", incident, {"pause_id": row.id, "reason": reason}, clock)
+    return row
+
+
+def resume(
+    *, db: Session, incident: Incident, actor: Actor, clock: Clock, note: str | None = None
+) -> EventPause:
+    """A commander resumes the incident's event (409 ``not_paused`` when it is not paused); the
+    moment goes on this incident's timeline and on that of the incident that paused it."""
+    event = events.get(db=db, event_id=incident.event_id)
+    row = events.resume(db=db, event=event, by=actor.name, at=clock.now(), note=note)
+    data = {"paused": False, "pause_id": row.id, "note": note}
+    told = {incident.id}
+    timeline.add(db=db, incident=incident, kind="pause", actor=actor, clock=clock, text=note, data=data)
+    if row.incident_id is not None and row.incident_id not in told:
+        origin = db.get(Incident, row.incident_id)
+        if origin is not None:
+            timeline.add(db=db, incident=origin, kind="pause", actor=actor, clock=clock, text=note, data=data)
+    incident.updated_at = clock.now()
+    emit(db=db, incident=incident, topic="incident.resumed", clock=clock, extra={"pause_id": row.id})
+    for function in domains.hook_functions("public_changed"):
+        function(db=db, event_id=incident.event_id, clock=clock)
+    _audit_human(db, actor, "event.resume", incident, {"pause_id": row.id, "note": note}, clock)
+    return row
+
+
+# --- Titles and the scenario's legal guidance ----------------------------------------------------
+
+
+def display_title(*, incident: Incident, spec: PlanSpec, lang: str) -> str:
+    """The title to show in ``lang``: the plan's scenario name for an alert's incident of a known
+    scenario (not the first alert's text), unless a commander renamed it; else the stored title."""
+    if incident.title_source == "scenario" and incident.scenario_id:
+        scenario = spec.scenario(incident.scenario_id)
+        if scenario is not None:
+            return scenario.name.get(lang)
+    return incident.title
+
+
+def rename(*, db: Session, incident: Incident, title: str, actor: Actor, clock: Clock) -> Incident:
+    """A commander gives the incident a title of their own (it wins over the scenario name)."""
+    title = title.strip()
+    if not title:
+        raise InvalidInput(Message("A title cannot be empty."), code="empty_title")
+    before = incident.title
+    incident.title, incident.title_source = title[:300], "commander"
+    incident.updated_at = clock.now()
+    data = {"from": before, "to": incident.title}
+    timeline.add(db=db, incident=incident, kind="title", actor=actor, clock=clock, data=data)
+    _audit_human(db, actor, "incident.rename", incident, {"title": incident.title}, clock)
+    return incident
+
+
+def legal_guidance(*, incident: Incident, spec: PlanSpec) -> dict[str, str] | None:
+    """The scenario's ``legal:`` text ({"zh-CN": ..., "en": ...}) for the legal role, if any."""
+    scenario = spec.scenario(incident.scenario_id) if incident.scenario_id else None
+    if scenario is None or scenario.legal is None:
+        return None
+    return {"zh-CN": scenario.legal.zh_cn, "en": scenario.legal.en}

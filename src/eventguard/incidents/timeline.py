@@ -26,6 +26,10 @@ KINDS = frozenset(
         "task",
         "merge",
         "backup",
+        "suppression",
+        "pause",  # the event paused ({"paused": true, ...}) or resumed ({"paused": false, ...})
+        "title",  # a commander renamed the incident ({"from", "to"})
+        "compliance",  # reportable, a deadline reminder, a report recorded sent (eventguard.compliance)
     }
 )
 

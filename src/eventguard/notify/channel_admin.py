@@ -5,8 +5,9 @@ console alike."""
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from eventguard.audit import service as audit
@@ -16,6 +17,7 @@ from eventguard.errors import NotFound
 from eventguard.events.models import Event
 from eventguard.i18n import Message, t
 from eventguard.notify import deliveries
+from eventguard.notify.channels import facts_for
 from eventguard.notify.channels.base import Notification
 from eventguard.notify.models import ChannelHealth, Delivery
 from eventguard.notify.recipients import channel_method
@@ -38,7 +40,11 @@ def list_channels(*, db: Session, event: Event) -> list[ChannelRead]:
                 id=channel.id,
                 type=channel.type,
                 target=channel.target,
-                secret_configured=not channel.secret_env or bool(os.environ.get(channel.secret_env)),
+                secret_configured=all(
+                    bool(os.environ.get(name))
+                    for name in (channel.secret_env, channel.signing_secret_env)
+                    if name  # every secret the channel names is set (never their values)
+                ),
                 last_success_at=row.last_success_at if row else None,
                 last_error_at=row.last_error_at if row else None,
                 last_error=row.last_error if row else None,
@@ -59,6 +65,10 @@ def send_test_message(
             Message("The plan has no channel {channel}.", {"channel": channel_id}), code="channel_not_found"
         )
     method = channel_method(channel)
+    options = dict(method.options)
+    owner = next((person for person in spec.people if person.id == channel.owner), None)
+    if facts_for(channel.type).medium and not options.get("to") and owner and owner.phone:
+        options["phone"] = owner.phone  # an SMS or voice gateway's test goes to its owner's phone
     text = t("This channel works: {name} can reach it.", language, name=sender_name)
     note = Notification(
         idempotency_key=deliveries.new_key(),
@@ -78,7 +88,7 @@ def send_test_message(
         event_id=event.id,
         channel_id=channel.id,
         secret_env=method.secret_env,
-        options=dict(method.options),
+        options=options,
     )
     db.flush()
     audit.record(
@@ -91,3 +101,25 @@ def send_test_message(
         clock=clock,
     )
     return delivery
+
+
+def last_test_delivered(*, db: Session, event_id: int) -> dict[str, datetime]:
+    """Per plan channel id: when a test message to it was last delivered (the readiness gate's rule)."""
+    query = (
+        select(Delivery.channel_id, func.max(Delivery.delivered_at))
+        .where(
+            Delivery.event_id == event_id,
+            Delivery.purpose == "test",
+            Delivery.channel_id.is_not(None),
+            Delivery.delivered_at.is_not(None),
+        )
+        .group_by(Delivery.channel_id)
+    )
+    return {channel: _aware(moment) for channel, moment in db.execute(query) if channel and moment}
+
+
+def _aware(moment: datetime) -> datetime:
+    # an aggregate bypasses the column type on SQLite: its naive text comes back as a naive datetime
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

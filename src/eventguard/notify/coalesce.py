@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from eventguard.i18n import t
 from eventguard.notify.channels import facts_for
 from eventguard.notify.channels.base import Notification
+from eventguard.notify.channels.render import drill_banner
 from eventguard.notify.deliveries import deserialise, serialise
 from eventguard.notify.models import Delivery, DeliveryAttempt, DeliveryStatus
 
@@ -88,9 +89,12 @@ def _fitting(carrier: Delivery, backlog: list[Delivery]) -> list[Delivery]:
 
 
 def _line(note: Notification) -> str:
+    """One notification's line in a merged message; a drill's keeps its 【演练】/[DRILL] mark (the
+    merged message is marked as a drill only when every line is one)."""
     summary = note.data.get("summary")
     link = f" {note.incident_url}" if note.incident_url else ""
-    return f"- {note.title}" + (f" — {summary}" if summary and summary not in note.title else "") + link
+    mark = f"{drill_banner(note.language)} " if note.is_drill else ""
+    return f"- {mark}{note.title}" + (f" — {summary}" if summary and summary not in note.title else "") + link
 
 
 def merge(carrier: Delivery, others: list[Delivery]) -> None:

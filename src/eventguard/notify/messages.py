@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from eventguard.clock import local_time
 from eventguard.config import Settings
 from eventguard.i18n import t
 from eventguard.incidents.models import Incident
@@ -42,7 +42,6 @@ def variables(facts: Facts, language: str, person_id: str | None) -> dict[str, A
     scenario = spec.scenario(incident.scenario_id) if incident.scenario_id else None
     names = {f.id: f.name.get(language) for f in spec.core_functions}
     order = {f.id: f.restore_priority for f in spec.core_functions}
-    started = incident.opened_at.astimezone(ZoneInfo(spec.event.timezone))
     return {
         "event_name": spec.event.name.get(language),
         "event_slug": spec.event.slug,
@@ -54,10 +53,8 @@ def variables(facts: Facts, language: str, person_id: str | None) -> dict[str, A
         "core_functions": ", ".join(
             names.get(f, f) for f in sorted(incident.core_functions, key=lambda f: order.get(f, 99))
         ),
-        "started_at": started.strftime("%Y-%m-%d %H:%M %Z"),
-        "eta": incident.eta.astimezone(ZoneInfo(spec.event.timezone)).strftime("%H:%M")
-        if incident.eta
-        else "",
+        "started_at": local_time(incident.opened_at, spec.event.timezone),
+        "eta": local_time(incident.eta, spec.event.timezone) if incident.eta else "",
         "incident_url": ack.incident_url(facts.settings, incident.id),
         "ack_url": ack.ack_url(facts.settings, incident.id, person_id, facts.now),
         "status_url": f"{facts.settings.base_url}/status/{spec.event.slug}",
@@ -76,6 +73,7 @@ def _topic_line(topic: str, language: str) -> str:
         "incident.reopened": "The incident has come back.",
         "incident.releveled": "The incident's level has changed.",
         "incident.resolved": "The incident is resolved.",
+        "incident.reminder": "Reminder: this incident is still open.",  # eventguard.noise.reminders
     }
     return t(lines[topic], language) if topic in lines else ""
 

@@ -19,3 +19,8 @@ TIME_TO_NOTIFY = Histogram(
     buckets=(1, 2, 5, 10, 30, 60, 120, 180, 240, 300, 600, 1800),
 )
 ESCALATIONS = Counter("eventguard_escalations_total", "Escalation steps fired for unacknowledged incidents.")
+RECIPIENT_LIMITED = Counter(
+    "eventguard_recipient_limited_total",
+    "SMS and calls delayed by the per-recipient limit (sent when the window frees, never dropped).",
+    ["channel"],
+)

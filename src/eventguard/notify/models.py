@@ -79,6 +79,8 @@ class NotificationSla(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     target: Mapped[str] = mapped_column(String(120))  # e.g. "team:tech:lead", "person:li-na", "channel:x"
+    # The incident level whose notify_within this row measures (None: rows older than re-level clocks).
+    level: Mapped[int | None] = mapped_column(default=None)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deadline: Mapped[datetime] = mapped_column(UTCDateTime())
     first_delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -115,3 +117,17 @@ class ChannelHealth(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     permanent_failure: Mapped[bool] = mapped_column(default=False)
+
+
+class RecipientSend(Base):
+    """One SMS or call sent (or being sent) to one phone number: what the per-recipient limit of SMS
+    and voice gateways counts (``notify.recipient_limits``)."""
+
+    __tablename__ = "recipient_sends"
+    __table_args__ = (Index("ix_recipient_sends_window", "medium", "recipient", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    medium: Mapped[str] = mapped_column(String(16))  # sms | voice
+    recipient: Mapped[str] = mapped_column(String(32))  # the E.164 number
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

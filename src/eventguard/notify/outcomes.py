@@ -19,24 +19,28 @@ from eventguard.notify.channels.base import DeliveryReceipt, TransportError
 from eventguard.notify.models import ChannelHealth, Delivery, DeliveryAttempt, DeliveryStatus, NotificationSla
 from eventguard.worker.context import WorkerContext
 
-MAX_ATTEMPTS = 8
+# Temporary failures (a receiver down, 5xx, timeouts) are retried with backoff for this long after
+# the delivery was queued, so an outage of minutes or hours loses nothing; then it fails (and the
+# person's next contact method is tried at once).
+RETRY_FOR = timedelta(hours=24)
 NOTIFIER = Actor(type="system", name="notifier")
 
 
 def made_unnecessary(*, db: Session, delivery: Delivery) -> bool:
-    """An earlier contact method of the same person already got through."""
-    if not delivery.failover_group or delivery.failover_rank == 0:
+    """Another contact method of the same person already got through: an earlier one, or a later
+    one while this one was still being retried (its receiver down)."""
+    if not delivery.failover_group:
         return False
-    earlier = db.scalar(
+    reached = db.scalar(
         select(Delivery.id)
         .where(
             Delivery.failover_group == delivery.failover_group,
-            Delivery.failover_rank < delivery.failover_rank,
+            Delivery.id != delivery.id,
             Delivery.status == DeliveryStatus.delivered,
         )
         .limit(1)
     )
-    return earlier is not None
+    return reached is not None
 
 
 def record(
@@ -76,7 +80,7 @@ def record(
     if isinstance(result, DeliveryReceipt):
         for member in members:
             _delivered(db, member, now)
-    elif not result.permanent and delivery.attempts < MAX_ATTEMPTS:
+    elif not result.permanent and now < delivery.created_at + RETRY_FOR:
         _retry(delivery, result, now)
     else:
         for member in members:
@@ -100,15 +104,16 @@ def _retry(delivery: Delivery, error: TransportError, now: datetime) -> None:
 
 def _delivered(db: Session, delivery: Delivery, now: datetime) -> None:
     delivery.status, delivery.delivered_at = DeliveryStatus.delivered, now
-    if delivery.failover_group:  # the person got it: later contact methods are not needed
+    if delivery.failover_group:  # the person got it: their other contact methods are not needed
+        # (the later ones, and the earlier ones still retrying against a receiver that is down)
         db.execute(
             update(Delivery)
             .where(
                 Delivery.failover_group == delivery.failover_group,
-                Delivery.failover_rank > delivery.failover_rank,
+                Delivery.id != delivery.id,
                 Delivery.status == DeliveryStatus.pending,
             )
-            .values(status=DeliveryStatus.superseded, last_error="an earlier contact method got through")
+            .values(status=DeliveryStatus.superseded, last_error="another contact method got through")
         )
     if delivery.incident_id is None or delivery.role is None:
         return
@@ -140,6 +145,11 @@ def _failed(db: Session, delivery: Delivery, error: TransportError, now: datetim
             .values(available_at=now)
         )
     _timeline(db, delivery, now, "failed", error.message)
+
+
+def note(db: Session, delivery: Delivery, now: datetime, outcome: str, text: str | None) -> None:
+    """A notification entry on the delivery's incident timeline (e.g. ``delayed`` by a limit)."""
+    _timeline(db, delivery, now, outcome, text)
 
 
 def _timeline(db: Session, delivery: Delivery, now: datetime, outcome: str, error: str | None) -> None:

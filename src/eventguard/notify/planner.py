@@ -10,12 +10,14 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from eventguard.incidents import service as incidents
-from eventguard.incidents.models import Incident
+from eventguard.incidents.models import Incident, IncidentStatus
+from eventguard.noise import service as noise
 from eventguard.notify import deliveries, messages
+from eventguard.notify.channels import facts_for
 from eventguard.notify.channels.base import Notification
 from eventguard.notify.models import Delivery, DeliveryStatus, EscalationStep, NotificationSla
 from eventguard.notify.recipients import OnCallLookup, Recipient, resolve
@@ -51,11 +53,13 @@ def plan_deliveries(
     context: WorkerContext,
     deadline: datetime | None,
     key_prefix: str,
+    skip: frozenset[str] = frozenset(),
 ) -> list[Recipient]:
     """Queue one failover chain per recipient (rank 0 now, the next ranks staggered before the
-    deadline) and return the recipients."""
+    deadline) and return the recipients; those whose target is in ``skip`` are left out."""
     now = context.clock.now()
     recipients = resolve(spec, targets, on_call_lookup(db=db, event_id=incident.event_id, spec=spec, at=now))
+    recipients = [recipient for recipient in recipients if recipient.target not in skip]
     facts = messages.Facts(incident=incident, spec=spec, topic=topic, settings=context.settings, now=now)
     message_purpose = "escalation" if purpose == "escalation" else "notification"
     for recipient in recipients:
@@ -106,16 +110,36 @@ def _failover_step(now: datetime, deadline: datetime | None, methods: int) -> ti
     return min(FAILOVER_STEP, (deadline - now) / methods)
 
 
-def _notify_level(db: Session, message: OutboxMessage, context: WorkerContext, *, with_sla: bool) -> None:
+def _notify_level(db: Session, message: OutboxMessage, context: WorkerContext) -> None:
+    """Tell the current level's people, each role with its notify-within deadline.
+
+    The clock of an opened incident starts when it opened; that of a re-levelled (or reopened) one
+    when its level changed (the message's time), so the new level's roles get their full
+    ``notify_within``. A role already reached earlier for this incident counts as met at once: its
+    row records when it was reached and no breach can follow (it is still told about the change)."""
     incident = incidents.get(db=db, incident_id=message.aggregate_id)
+    if noise.paging_held(db=db, incident_id=incident.id):
+        return  # a silence or maintenance window holds it (the incident's timeline says which)
     spec = plans.get_active_plan(db=db, event_id=incident.event_id)
     level = spec.level(incident.level)
     if level is None:
         return
     now = context.clock.now()
-    deadline = incident.opened_at + level.notify_within if with_sla else None
-    if deadline is not None and deadline < now:
-        deadline = now  # re-leveled late: the new level's people are told at once
+    start = incident.opened_at if message.topic == "incident.opened" else min(message.created_at, now)
+    deadline = max(start + level.notify_within, now)  # a late worker tells them at once
+    releveled = message.topic == "incident.releveled"
+    reached = _reached_targets(db, incident.id) if releveled else {}
+    # A re-level does not tell twice the roles that have a row of this level already (its
+    # opening, handled after a quick re-level); a reopened incident tells everyone again.
+    covered = frozenset(
+        db.scalars(
+            select(NotificationSla.target).where(
+                NotificationSla.incident_id == incident.id, NotificationSla.level == incident.level
+            )
+        )
+        if releveled
+        else ()
+    )
     recipients = plan_deliveries(
         db=db,
         incident=incident,
@@ -126,16 +150,56 @@ def _notify_level(db: Session, message: OutboxMessage, context: WorkerContext, *
         context=context,
         deadline=deadline,
         key_prefix=f"o{message.id}",
+        skip=covered,
     )
-    if deadline is not None:
-        for recipient in recipients:
-            db.add(
-                NotificationSla(
-                    incident_id=incident.id, target=recipient.target, started_at=now, deadline=deadline
-                )
-            )
-    if message.topic in ("incident.opened", "incident.reopened") and level.escalation_policy:
-        _start_escalation(db, incident, spec, level.escalation_policy, now)
+    for recipient in recipients:
+        row = NotificationSla(
+            incident_id=incident.id,
+            target=recipient.target,
+            level=incident.level,
+            started_at=start,
+            deadline=deadline,
+        )
+        if recipient.target in reached:
+            row.first_delivered_at, row.met = reached[recipient.target], True
+        db.add(row)
+    if message.topic in ("incident.opened", "incident.reopened", "incident.released"):
+        _follow_policy(db, incident, spec, level.escalation_policy, start)
+
+
+def _reached_targets(db: Session, incident_id: int) -> dict[str, datetime]:
+    """target -> when it was first reached, over every SLA row of the incident so far."""
+    rows = db.execute(
+        select(NotificationSla.target, NotificationSla.first_delivered_at).where(
+            NotificationSla.incident_id == incident_id, NotificationSla.first_delivered_at.is_not(None)
+        )
+    ).all()
+    reached: dict[str, datetime] = {}
+    for target, at in rows:
+        if at is not None and (target not in reached or at < reached[target]):
+            reached[target] = at
+    return reached
+
+
+def _follow_policy(
+    db: Session, incident: Incident, spec: PlanSpec, policy_id: str | None, start: datetime
+) -> None:
+    """Make the pending escalation timers those of ``policy_id``, counted from ``start``: timers
+    of another policy (the level before a re-level) are cancelled; nobody acknowledged yet is
+    escalated by the new level's policy. Timers already of this policy are kept."""
+    pending = db.scalars(
+        select(EscalationStep).where(
+            EscalationStep.incident_id == incident.id,
+            EscalationStep.fired_at.is_(None),
+            EscalationStep.cancelled_at.is_(None),
+        )
+    ).all()
+    if pending and all(step.policy_id == policy_id for step in pending):
+        return
+    for step in pending:
+        step.cancelled_at = start
+    if policy_id and incident.status is IncidentStatus.triggered:
+        _start_escalation(db, incident, spec, policy_id, start)
 
 
 def _start_escalation(db: Session, incident: Incident, spec: PlanSpec, policy_id: str, now: datetime) -> None:
@@ -190,13 +254,20 @@ def stop_escalation(*, db: Session, incident_id: int, now: datetime) -> None:
 
 
 def _on_opened(db: Session, message: OutboxMessage, context: WorkerContext) -> None:
-    _notify_level(db, message, context, with_sla=True)
+    _notify_level(db, message, context)
 
 
 def _on_releveled(db: Session, message: OutboxMessage, context: WorkerContext) -> None:
-    # More severe: the new level's people must hear within its notify_within. Less severe: no page.
+    """More severe: the new level's people must hear within its notify_within. Less severe: no
+    page. Either way the escalation timers become the current level's policy, from the change."""
     if int(message.payload.get("level", 3)) < int(message.payload.get("from_level", 3)):
-        _notify_level(db, message, context, with_sla=True)
+        _notify_level(db, message, context)
+    incident = incidents.get(db=db, incident_id=message.aggregate_id)
+    spec = plans.get_active_plan(db=db, event_id=incident.event_id)
+    level = spec.level(incident.level)
+    if level is not None and incident.is_open:
+        start = min(message.created_at, context.clock.now())
+        _follow_policy(db, incident, spec, level.escalation_policy, start)
 
 
 def _on_acknowledged(db: Session, message: OutboxMessage, context: WorkerContext) -> None:
@@ -206,17 +277,21 @@ def _on_acknowledged(db: Session, message: OutboxMessage, context: WorkerContext
 def _on_resolved(db: Session, message: OutboxMessage, context: WorkerContext) -> None:
     stop_escalation(db=db, incident_id=message.aggregate_id, now=context.clock.now())
     incident = incidents.get(db=db, incident_id=message.aggregate_id)
+    if noise.paging_held(db=db, incident_id=incident.id):
+        return  # nobody was told it began, so nobody is told it ended
     spec = plans.get_active_plan(db=db, event_id=incident.event_id)
     level = spec.level(incident.level)
     if level is None:
         return
     # Only the group channels hear that it is over: nobody is paged for good news.
+    # (A paging gateway among the team's channels texts or calls a person: never posted to as a group.)
     channel_targets = [
         ChannelTarget(channel=c)
         for t in level.notify
         if isinstance(t, TeamTarget)
         if (team := spec.team(t.team))
         for c in team.channels
+        if not _pages_by_phone(spec, c)
     ]
     channel_targets += [t for t in level.notify if isinstance(t, ChannelTarget)]
     plan_deliveries(
@@ -232,9 +307,15 @@ def _on_resolved(db: Session, message: OutboxMessage, context: WorkerContext) ->
     )
 
 
+def _pages_by_phone(spec: PlanSpec, channel_id: str) -> bool:
+    channel = next((item for item in spec.channels if item.id == channel_id), None)
+    return channel is not None and facts_for(channel.type).pages_by_phone
+
+
 HANDLERS = {
     "incident.opened": _on_opened,
     "incident.reopened": _on_opened,
+    "incident.released": _on_opened,  # a held page let go (eventguard.noise): as if it opened now
     "incident.releveled": _on_releveled,
     "incident.acknowledged": _on_acknowledged,
     "incident.resolved": _on_resolved,

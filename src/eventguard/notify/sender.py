@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from eventguard.db import Database
 from eventguard.logs import get_logger
-from eventguard.notify import coalesce, outcomes
+from eventguard.notify import coalesce, outcomes, recipient_limits
 from eventguard.notify.channels import build_channel
 from eventguard.notify.channels.base import ChannelTarget, DeliveryReceipt, Notification, TransportError
 from eventguard.notify.deliveries import deserialise
@@ -32,10 +32,27 @@ class Claimed:
     started_at: datetime
 
 
+UNFINISHED = (DeliveryStatus.pending, DeliveryStatus.sending)
+
+
 def _due(now: datetime) -> ColumnElement[bool]:
     return or_(
         (Delivery.status == DeliveryStatus.pending) & (Delivery.available_at <= now),
         (Delivery.status == DeliveryStatus.sending) & (Delivery.lease_until <= now),  # its worker died
+    )
+
+
+def _first_in_line() -> ColumnElement[bool]:
+    """Messages of one incident reach one address in the order they were queued: a delivery waits
+    while an earlier one of its incident to the same place is unfinished (retrying against a
+    receiver that is down, say), so "resolved" never overtakes "opened"."""
+    earlier = aliased(Delivery)
+    return ~exists().where(
+        earlier.incident_id == Delivery.incident_id,
+        earlier.channel_kind == Delivery.channel_kind,
+        earlier.address == Delivery.address,
+        earlier.id < Delivery.id,
+        earlier.status.in_(UNFINISHED),
     )
 
 
@@ -46,7 +63,7 @@ def claim(*, db: Session, context: WorkerContext) -> Delivery | None:
     while True:
         delivery = db.scalar(
             select(Delivery)
-            .where(_due(now))
+            .where(_due(now), _first_in_line())
             .order_by(Delivery.available_at, Delivery.id)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -61,6 +78,8 @@ def claim(*, db: Session, context: WorkerContext) -> Delivery | None:
             continue
         if not coalesce.admit(db, delivery, now):
             continue  # postponed until the channel's window frees; look at the next one
+        if not recipient_limits.admit(db, delivery, now):
+            continue  # an SMS/call over its number's limit: delayed (and recorded), next one
         delivery.status = DeliveryStatus.sending
         delivery.lease_until = now + context.lease
         delivery.attempts += 1
@@ -84,6 +103,8 @@ def send_one(*, database: Database, context: WorkerContext) -> bool:
         db.commit()  # the lease is on disk before anything leaves the process
     result = prepared if isinstance(prepared, TransportError) else _send(kind, *prepared, context)
     with database.session(write=True) as db:
+        if isinstance(result, TransportError):
+            recipient_limits.forget(db, claimed.delivery_id)  # it did not reach the phone
         outcomes.record(
             db=db,
             delivery_id=claimed.delivery_id,

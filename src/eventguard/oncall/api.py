@@ -248,7 +248,7 @@ def _calendar(body: bytes, name: str) -> Response:
 TokenQuery = Annotated[str, Query(description="The token of the signed feed URL.")]
 
 
-@router.get("/ical/{slug}/schedules/{schedule_id}.ics", response_class=Response)
+@router.get("/ical/{slug}/schedules/{schedule_id}.ics", response_class=Response, responses=errors(403))
 def schedule_feed(
     slug: str,
     schedule_id: str,
@@ -274,7 +274,7 @@ def schedule_feed(
     return _calendar(body, schedule_id)
 
 
-@router.get("/ical/{slug}/people/{person_id}.ics", response_class=Response)
+@router.get("/ical/{slug}/people/{person_id}.ics", response_class=Response, responses=errors(403))
 def person_feed(
     slug: str,
     person_id: str,

@@ -165,6 +165,12 @@ LEVEL1_SLOW_NOTIFY = Rule(
     "Level 1 notifies within {value}; the plan's rule is to notify the leads within 5 minutes.",
     "warning",
 )
+LEVEL_PAUSE_NO_TEMPLATE = Rule(
+    "level_pause_no_template",
+    "Level {level} pauses the event (pause_activity) but no template has purpose pause; "
+    "the status page will show a built-in notice.",
+    "warning",
+)
 ESCALATION_STEP_EMPTY = Rule("escalation_step_empty", "This escalation step notifies nobody.")
 RESTORE_PRIORITY_DUPLICATE = Rule(
     "restore_priority_duplicate", 'Restore priority {priority} is used by both "{first}" and "{second}".'
@@ -200,7 +206,32 @@ TEMPLATE_UNKNOWN_VARIABLE = Rule(
 RISK_SCORE_OUT_OF_RANGE = Rule(
     "risk_score_out_of_range", "The risk {field} must be from 1 to 5, not {value}."
 )
+UNKNOWN_RISK_CATEGORY = Rule(
+    "unknown_risk_category",
+    'Unknown risk category "{ref}"; the categories are: {known}.',
+)
+DUPLICATE_SURVEY_TAG = Rule("duplicate_survey_tag", 'Survey tag "{id}" is defined twice.')
+SURVEY_TAG_NO_KEYWORDS = Rule(
+    "survey_tag_no_keywords", 'Survey tag "{id}" has no keywords: no answer ever gets it.', "warning"
+)
+DUPLICATE_LEGAL_ITEM = Rule("duplicate_legal_item", 'Legal item "{id}" is listed twice.')
 BACKUP_PLAN_INCOMPLETE = Rule("backup_plan_incomplete", 'Backup plan "{plan}" of kind {kind} needs {key}.')
+# Monitoring probes and content watch (eventguard.probes, eventguard.watch).
+PROBE_QUERY_TARGET = Rule(
+    "probe_query_target",
+    'Probe "{probe}" needs both target and query (a Prometheus query), or neither (a pushed value).',
+)
+PROBE_INTERVAL_TOO_SHORT = Rule(
+    "probe_interval_too_short", 'Probe "{probe}" would run every {value}; the shortest interval is 1s.'
+)
+PROBE_TIMEOUT_TOO_LONG = Rule(
+    "probe_timeout_too_long",
+    'Probe "{probe}" may take {timeout}, longer than its interval {value}; checks would overlap.',
+    "warning",
+)
+WATCH_NO_WORDS = Rule(
+    "watch_no_words", "content_watch has a content_alert but no word list with words.", "warning"
+)
 
 SCHEDULE_NO_LAYERS = Rule(
     "schedule_no_layers",
@@ -219,6 +250,74 @@ ROTATION_TOO_SHORT = Rule("rotation_too_short", "A custom rotation turn must las
 RESTRICTION_EMPTY = Rule(
     "restriction_empty",
     'This restriction starts and ends at {time}; write a window like from "09:00" to "18:00".',
+)
+
+# Maintenance windows (eventguard.noise).
+WINDOW_MATCHES_EVERYTHING = Rule(
+    "window_matches_everything",
+    'Maintenance window "{window}" matches every alert: at least one matcher must need a non-empty value.',
+)
+WINDOW_TOO_LONG = Rule(
+    "window_too_long",
+    'Maintenance window "{window}" repeats {repeat} but lasts {duration}, longer than its period.',
+)
+WINDOW_ENDS_BEFORE_START = Rule(
+    "window_ends_before_start", 'Maintenance window "{window}" has an until that is not after its start.'
+)
+
+
+# Inhibition, flapping and reminders (docs/plan-format.md#noise; eventguard.noise).
+INHIBIT_TARGET_NOT_LOWER = Rule(
+    "inhibit_target_not_lower",
+    'Inhibition rule "{inhibit}" targets level {level}, which is not less severe than its source level '
+    "{source}: only less severe alerts can join a more severe incident.",
+)
+REMINDER_LEVEL_DUPLICATE = Rule(
+    "reminder_level_duplicate", "Reminders for level {level} are given twice; keep one."
+)
+REMINDER_EMPTY = Rule(
+    "reminder_empty", "The reminders of level {level} need unacknowledged_every, open_every or both."
+)
+REMINDER_TOO_FREQUENT = Rule(
+    "reminder_too_frequent", "A reminder every {value} is too often; remind at most once a minute."
+)
+TRANSIENT_LEVEL_1 = Rule(
+    "transient_level_1", "Level 1 always pages at once: transient alerts cannot be held for it."
+)
+TRANSIENT_LEVEL_DUPLICATE = Rule(
+    "transient_level_duplicate", "The transient setting of level {level} is given twice; keep one."
+)
+TRANSIENT_TOO_SHORT = Rule(
+    "transient_too_short", "Paging waits {value} for transient alerts; wait at least 1m."
+)
+FLAPPING_WINDOW_TOO_SHORT = Rule(
+    "flapping_window_too_short", "Flapping is counted within {value}; count over at least 1m."
+)
+
+
+# Drills (docs/plan-format.md#drills).
+DRILL_STEP_INCOMPLETE = Rule(
+    "drill_step_incomplete",
+    'Step {step} of drill "{drill}" needs "{key}": a live step injects alert (title), probe_failure '
+    "(probe), complaint (title) or channel_down (channel); a tabletop step asks a question.",
+)
+DRILL_NO_STEPS = Rule("drill_no_steps", 'Drill "{drill}" has no steps.')
+DRILL_STEPS_UNORDERED = Rule(
+    "drill_steps_unordered", 'Step {step} of drill "{drill}" comes at {at}, before the step above it.'
+)
+UNKNOWN_PROBE = Rule("unknown_probe", 'Unknown monitoring probe "{ref}"; the plan defines: {known}.')
+
+
+# The offline kit and compliance deadlines (docs/plan-format.md#offline-emergency-kit, #compliance).
+CARD_UNKNOWN_LEVEL = Rule(
+    "card_unknown_level", "This handling card is for level {level}, which the plan does not define."
+)
+CARD_DUPLICATE = Rule(
+    "card_duplicate",
+    "Team {team} has a second handling card for level {level} (the first is on line {line}).",
+)
+COMPLIANCE_FRACTION = Rule(
+    "compliance_fraction", "A reminder fraction must lie between 0 and 1 (0.5: at half time), got {value}."
 )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from eventguard.audit.service import Actor, record
 from eventguard.auth.models import Role
 from eventguard.clock import Clock
+from eventguard.domains import hook_functions
 from eventguard.errors import Conflict, NotFound
 from eventguard.events import service as events
 from eventguard.i18n import Message
@@ -109,6 +110,9 @@ def apply_plan(
             after={"version": version.number, "fields": changed, **security.policy(spec.security)},
             clock=clock,
         )
+    before = spec_of(newest) if newest is not None else None
+    for hook in hook_functions("plan_applied"):  # the risk register follows, the readiness gate checks
+        hook(db, event_id=event.id, before=before, after=spec, actor=actor, clock=clock)
     return version
 
 
@@ -131,6 +135,11 @@ def _newest(*, db: Session, event_id: int) -> PlanVersion | None:
 def spec_of(version: PlanVersion) -> PlanSpec:
     """The parsed plan of ``version``; parsed once per plan content and then served from memory."""
     return _cached_spec(version.checksum) or _cache_spec(version)
+
+
+def spec_of_version_id(*, db: Session, version_id: int) -> PlanSpec:
+    """The parsed plan of the version with this row id (e.g. the one a drill run started with)."""
+    return spec_of(db.get_one(PlanVersion, version_id))
 
 
 def _cached_spec(digest: str) -> PlanSpec | None:

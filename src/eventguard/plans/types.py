@@ -19,6 +19,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from eventguard.inputs import refuse_control
+
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 URL_PATTERN = r"^https?://[^\s/]+\S*$"
@@ -41,7 +43,7 @@ class PlanModel(BaseModel):
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Url = Annotated[str, StringConstraints(pattern=URL_PATTERN)]
-Text = Annotated[str, StringConstraints(min_length=1)]
+Text = Annotated[str, StringConstraints(min_length=1), AfterValidator(refuse_control)]
 
 
 def parse_duration(value: Any) -> timedelta:

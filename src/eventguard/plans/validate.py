@@ -23,11 +23,17 @@ from eventguard.plans.loader import load_plan
 from eventguard.plans.parse import ParsedPlan, parse_plan
 from eventguard.plans.rules import Rule
 from eventguard.plans.schemas import (
+    RISK_CATEGORIES,
     Channel,
     ClassificationRule,
     CustomRotation,
+    Drill,
+    HandlingCard,
     ImHandles,
+    LabelMatcher,
+    MetricProbe,
     NotifyTarget,
+    ParticipationProbe,
     PersonTarget,
     Scenario,
     Schedule,
@@ -53,8 +59,10 @@ _SECTION_RULES = {
     "templates": rules.UNKNOWN_TEMPLATE,
     "escalation_policies": rules.UNKNOWN_ESCALATION_POLICY,
 }
-_ID_SECTIONS = (*_SECTION_RULES, "risks", "monitoring", "schedules")
+_ID_SECTIONS = (*_SECTION_RULES, "risks", "monitoring", "schedules", "drills", "maintenance_windows")
 _SHORTEST_TURN = timedelta(hours=1)
+_SHORTEST_PROBE_INTERVAL = timedelta(seconds=1)
+_SHORTEST_REMINDER = timedelta(minutes=1)
 
 
 def validate_source(*, source: str, filename: str) -> ValidationResult:
@@ -90,7 +98,13 @@ class _Checker:
         self._backup_plans()
         self._templates()
         self._risks_and_monitoring()
+        self._probes_and_watch()
         self._schedules()
+        for drill in self.spec.drills:
+            self._drill(drill)
+        self._maintenance_windows()
+        self._noise()
+        self._kit_and_compliance()
         return self.issues
 
     # -- helpers
@@ -253,6 +267,10 @@ class _Checker:
                 self.report(rules.LEVEL_NOBODY_NOTIFIED, self.at(level, "notify"), level=level.level)
             self.targets(level.notify)
             self.ref("escalation_policies", level.escalation_policy, self.at(level, "escalation_policy"))
+            if level.pause_activity and not any(tpl.purpose == "pause" for tpl in self.spec.templates):
+                self.report(
+                    rules.LEVEL_PAUSE_NO_TEMPLATE, self.at(level, "pause_activity"), level=level.level
+                )
             if level.level == 1 and level.notify_within > FIVE_MINUTES:
                 value = format_duration(level.notify_within)
                 self.report(rules.LEVEL1_SLOW_NOTIFY, self.at(level, "notify_within"), value=value)
@@ -350,8 +368,66 @@ class _Checker:
                     self.report(rules.RISK_SCORE_OUT_OF_RANGE, self.at(risk, field), field=field, value=value)
             self.ref("teams", risk.owner, self.at(risk, "owner"))
             self.ref("scenarios", risk.scenario, self.at(risk, "scenario"))
+            self.ref("scenarios", risk.drill_scenario, self.at(risk, "drill_scenario"))
+            self.ref("backup_plans", risk.backup_plan, self.at(risk, "backup_plan"))
+            self._risk_category(risk.category, self.at(risk, "category"))
+        self._surveys_and_readiness()
         for probe in self.spec.monitoring:
             self.ref("scenarios", probe.scenario, self.at(probe, "scenario"))
+
+    def _risk_category(self, category: str, path: Path) -> None:
+        known = {*RISK_CATEGORIES, *(item.id for item in self.spec.risk_categories)}
+        if category not in known:
+            self.report(rules.UNKNOWN_RISK_CATEGORY, path, ref=category, known=", ".join(sorted(known)))
+
+    def _surveys_and_readiness(self) -> None:
+        seen: set[str] = set()
+        for tag in self.spec.surveys.tags:
+            if tag.id in seen:
+                self.report(rules.DUPLICATE_SURVEY_TAG, self.at(tag, "id"), id=tag.id)
+            seen.add(tag.id)
+            if not tag.keywords_zh and not tag.keywords_en:
+                self.report(rules.SURVEY_TAG_NO_KEYWORDS, self.at(tag, "id"), id=tag.id)
+            self._risk_category(tag.category, self.at(tag, "category"))
+            self.ref("scenarios", tag.scenario, self.at(tag, "scenario"))
+        readiness = self.spec.readiness
+        self.ref("teams", readiness.legal_team, self.at(readiness, "legal_team"))
+        self.refs("teams", readiness.review_teams, readiness, "review_teams")
+        items: set[str] = set()
+        for item in readiness.legal_items:
+            if item.id in items:
+                self.report(rules.DUPLICATE_LEGAL_ITEM, self.at(item, "id"), id=item.id)
+            items.add(item.id)
+
+    def _probes_and_watch(self) -> None:
+        for probe in self.spec.monitoring:
+            if isinstance(probe, MetricProbe | ParticipationProbe) and (probe.target is None) != (
+                probe.query is None
+            ):
+                self.report(rules.PROBE_QUERY_TARGET, self.at(probe, "id"), probe=probe.id)
+            intervals = [
+                ("interval", probe.interval),
+                *((key, value) for key, value in probe.intervals.items()),
+            ]
+            for key, value in intervals:
+                at = self.at(probe, "interval") if key == "interval" else self.at(probe, "intervals", key)
+                if value < _SHORTEST_PROBE_INTERVAL:
+                    self.report(
+                        rules.PROBE_INTERVAL_TOO_SHORT, at, probe=probe.id, value=format_duration(value)
+                    )
+                elif probe.timeout > value:
+                    self.report(
+                        rules.PROBE_TIMEOUT_TOO_LONG,
+                        at,
+                        probe=probe.id,
+                        timeout=format_duration(probe.timeout),
+                        value=format_duration(value),
+                    )
+        watch = self.spec.content_watch
+        if watch is not None:
+            self._unique_ids("words", watch.words)
+            if watch.content_alert is not None and not any(wl.words for wl in watch.words):
+                self.report(rules.WATCH_NO_WORDS, self.at(watch, "content_alert"))
 
     def _schedules(self) -> None:
         serving: dict[str, Schedule] = {}
@@ -373,6 +449,148 @@ class _Checker:
             for layer in schedule.layers:
                 self._layer(layer)
 
+    def _kit_and_compliance(self) -> None:
+        kit, compliance = self.spec.kit, self.spec.compliance
+        self.refs("teams", kit.teams, kit, "teams")
+        levels = {level.level for level in self.spec.levels}
+        first: dict[tuple[str, int], HandlingCard] = {}
+        for card in kit.handling_cards:
+            self.ref("teams", card.team, self.at(card, "team"))
+            if "levels" not in self.parsed.broken_sections and card.level not in levels:
+                self.report(rules.CARD_UNKNOWN_LEVEL, self.at(card, "level"), level=card.level)
+            seen = first.setdefault((card.team, card.level), card)
+            if seen is not card:
+                line = self.locator.position(self.at(seen, "team")).line
+                self.report(
+                    rules.CARD_DUPLICATE, self.at(card, "team"), team=card.team, level=card.level, line=line
+                )
+        self.ref("teams", compliance.legal_team, self.at(compliance, "legal_team"))
+        for index, fraction in enumerate(compliance.reminders.at_fraction):
+            if not 0 < fraction < 1:
+                self.report(
+                    rules.COMPLIANCE_FRACTION,
+                    self.at(compliance.reminders, "at_fraction", index),
+                    value=fraction,
+                )
+
+    def _drill(self, drill: Drill) -> None:
+        self.ref("scenarios", drill.scenario, self.at(drill, "scenario"))
+        self.ref("people", drill.facilitator, self.at(drill, "facilitator"))
+        self.refs("teams", drill.teams, drill, "teams")
+        if not drill.steps:
+            self.report(rules.DRILL_NO_STEPS, self.at(drill, "id"), drill=drill.id)
+        probes = {probe.id for probe in self.spec.monitoring}
+        previous = None
+        for number, step in enumerate(drill.steps, start=1):
+            needs = _drill_step_needs(drill.mode, step.inject)
+            if getattr(step, needs) is None:
+                at = (
+                    self.at(step, "inject")
+                    if step.inject is not None
+                    else self.at(drill, "steps", number - 1)
+                )
+                self.report(rules.DRILL_STEP_INCOMPLETE, at, step=number, drill=drill.id, key=needs)
+            if previous is not None and step.at < previous:
+                self.report(
+                    rules.DRILL_STEPS_UNORDERED,
+                    self.at(drill, "steps", number - 1),
+                    step=number,
+                    drill=drill.id,
+                    at=format_duration(step.at),
+                )
+            previous = step.at
+            self.ref("channels", step.channel, self.at(step, "channel"))
+            if step.probe is not None and step.probe not in probes:
+                known = ", ".join(sorted(probes)) or "-"
+                self.report(rules.UNKNOWN_PROBE, self.at(step, "probe"), ref=step.probe, known=known)
+
+    def _maintenance_windows(self) -> None:
+        periods = {"daily": timedelta(days=1), "weekly": timedelta(weeks=1)}
+        for window in self.spec.maintenance_windows:
+            empty_ok = []
+            for matcher in window.matchers:
+                if matcher.op in ("=~", "!~"):
+                    try:
+                        found = re.fullmatch(f"(?:{matcher.value})", "") is not None
+                    except re.error as exc:
+                        path = self.at(matcher, "value")
+                        self.report(rules.INVALID_REGEX, path, pattern=matcher.value, problem=exc.msg)
+                        found = False
+                    empty_ok.append(found if matcher.op == "=~" else not found)
+                else:
+                    empty_ok.append((matcher.value == "") == (matcher.op == "="))
+            if empty_ok and all(empty_ok):
+                self.report(rules.WINDOW_MATCHES_EVERYTHING, self.at(window, "matchers"), window=window.id)
+            period = periods.get(window.repeat)
+            if period is not None and window.duration > period:
+                self.report(
+                    rules.WINDOW_TOO_LONG,
+                    self.at(window, "duration"),
+                    window=window.id,
+                    repeat=window.repeat,
+                    duration=format_duration(window.duration),
+                )
+            if window.until is not None and window.until <= window.start:
+                self.report(rules.WINDOW_ENDS_BEFORE_START, self.at(window, "until"), window=window.id)
+
+    def _regexes(self, matchers: Iterable[LabelMatcher]) -> None:
+        for matcher in matchers:
+            if matcher.op in ("=~", "!~"):
+                try:
+                    re.compile(matcher.value)
+                except re.error as exc:
+                    path = self.at(matcher, "value")
+                    self.report(rules.INVALID_REGEX, path, pattern=matcher.value, problem=exc.msg)
+
+    def _noise(self) -> None:
+        noise = self.spec.noise
+        self._unique_ids("noise.inhibit_rules", noise.inhibit_rules)
+        for rule in noise.inhibit_rules:
+            for selector in (rule.source, rule.target):
+                self.refs("scenarios", selector.scenarios, selector, "scenarios")
+                self.refs("core_functions", selector.core_functions, selector, "core_functions")
+                self._regexes(selector.matchers)
+            most_severe = min(rule.source.levels, default=1)
+            for index, level in enumerate(rule.target.levels):
+                if level <= most_severe:
+                    self.report(
+                        rules.INHIBIT_TARGET_NOT_LOWER,
+                        self.at(rule.target, "levels", index),
+                        inhibit=rule.id,
+                        level=level,
+                        source=most_severe,
+                    )
+        if noise.flapping is not None and noise.flapping.within < _SHORTEST_REMINDER:
+            value = format_duration(noise.flapping.within)
+            self.report(rules.FLAPPING_WINDOW_TOO_SHORT, self.at(noise.flapping, "within"), value=value)
+        seen: set[int] = set()
+        for reminder in noise.reminders:
+            if reminder.level in seen:
+                self.report(rules.REMINDER_LEVEL_DUPLICATE, self.at(reminder, "level"), level=reminder.level)
+            seen.add(reminder.level)
+            if reminder.unacknowledged_every is None and reminder.open_every is None:
+                self.report(rules.REMINDER_EMPTY, self.at(reminder), level=reminder.level)
+            for key in ("unacknowledged_every", "open_every"):
+                every = getattr(reminder, key)
+                if every is not None and every < _SHORTEST_REMINDER:
+                    self.report(
+                        rules.REMINDER_TOO_FREQUENT, self.at(reminder, key), value=format_duration(every)
+                    )
+        levels: set[int] = set()
+        for item in noise.transient:
+            if item.level == 1:
+                self.report(rules.TRANSIENT_LEVEL_1, self.at(item, "level"))
+            elif item.level in levels:
+                self.report(rules.TRANSIENT_LEVEL_DUPLICATE, self.at(item, "level"), level=item.level)
+            levels.add(item.level)
+            if item.within < _SHORTEST_REMINDER:
+                value = format_duration(item.within)
+                self.report(rules.TRANSIENT_TOO_SHORT, self.at(item, "within"), value=value)
+        for window in self.spec.maintenance_windows:
+            if window.status_page is not None:
+                post = window.status_page
+                self.refs("core_functions", post.components, post, "components")
+
     def _layer(self, layer: ScheduleLayer) -> None:
         if not layer.members:
             self.report(rules.LAYER_NO_MEMBERS, self.at(layer, "members"), layer=layer.id)
@@ -384,6 +602,17 @@ class _Checker:
         for restriction in layer.restrictions:
             if restriction.from_ == restriction.to:
                 self.report(rules.RESTRICTION_EMPTY, self.at(restriction, "to"), time=restriction.to)
+
+
+def _drill_step_needs(mode: str, inject: str | None) -> str:
+    """The key a drill step must have, given the drill's mode and what it injects."""
+    if mode == "tabletop":
+        return "question"
+    if inject is None:
+        return "inject"
+    return {"alert": "title", "complaint": "title", "probe_failure": "probe", "channel_down": "channel"}[
+        inject
+    ]
 
 
 def _has_inline_secret(channel: Channel, installed: Iterable[ChannelFacts]) -> bool:

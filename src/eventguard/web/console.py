@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,7 +16,7 @@ from eventguard.auth.deps import Principal
 from eventguard.auth.models import Role, User
 from eventguard.clock import Clock
 from eventguard.db.writelock import WriteTurnTimeout
-from eventguard.deps import ClockDep, DbSession, get_database
+from eventguard.deps import ClockDep, DbSession, after_request, get_database
 from eventguard.errors import AnswerInstead, EventGuardError, Forbidden
 from eventguard.i18n import Message, normalize_language, t
 from eventguard.logs import get_logger
@@ -37,7 +38,8 @@ def signed_in(request: Request, db: Session, clock: Clock) -> Principal | Respon
     picked = request.query_params.get("lang")
     language = principal.user.language
     if picked and normalize_language(picked) != language:
-        language = _store_language(request, principal, normalize_language(picked), clock)
+        language = normalize_language(picked)
+        after_request(request, partial(_store_language, request, principal, language, clock))
     request.state.user_language = language
     return principal
 
@@ -58,11 +60,12 @@ SignedIn = Annotated[Principal, Depends(_signed_in_dependency)]
 """A console route's caller, signed in (else the redirect to sign in or to enrol two-factor)."""
 
 
-def _store_language(request: Request, principal: Principal, language: str, clock: Clock) -> str:
-    """Store the picked language as the user's, in a write transaction of its own: the page's own
-    session only reads (on SQLite a read that starts writing is refused while others write). The
-    language in force afterwards; the old one when it could not be stored (the cookie still keeps
-    the reader's choice)."""
+def _store_language(request: Request, principal: Principal, language: str, clock: Clock) -> None:
+    """Store the picked language as the user's, in a write transaction of its own once the page is
+    answered and its session closed: the page's session only reads (on SQLite a read that starts
+    writing is refused while others write), and a page that took a second pooled connection while
+    holding its first could starve the pool under load. When it cannot be stored, the language
+    cookie still keeps the reader's choice."""
     try:
         with get_database(request).session(write=True) as db:
             user = db.get_one(User, principal.user.id)
@@ -70,8 +73,6 @@ def _store_language(request: Request, principal: Principal, language: str, clock
             db.commit()
     except (EventGuardError, SQLAlchemyError, WriteTurnTimeout) as exc:
         log.warning("language_not_stored", user_id=principal.user.id, error=repr(exc))
-        return principal.user.language
-    return language
 
 
 def parse_id(value: str) -> int:

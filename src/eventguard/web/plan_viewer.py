@@ -25,6 +25,7 @@ from eventguard.plans.schemas import PersonTarget, PlanSpec, TeamTarget
 from eventguard.web import csrf
 from eventguard.web.console import SignedIn, error_page, may, parse_id, require
 from eventguard.web.pages import page_language, render
+from eventguard.web.plan_revisions import plan_revisions
 
 router = APIRouter(include_in_schema=False)
 
@@ -85,6 +86,7 @@ def plan_page(
         "csrf": token.value,
         "errors": errors or [],
         "source": source,
+        "revisions": plan_revisions(db, event.id),
     }
     return token.bind(render(request, "plan.html", context, error_status if errors else 200))
 
@@ -97,7 +99,7 @@ def plan_viewer(
     return plan_page(request, db, settings, principal, slug)
 
 
-def _uploaded_text(plan_file: UploadFile | None, source: str) -> str:
+def uploaded_text(plan_file: UploadFile | None, source: str) -> str:
     if plan_file is not None and plan_file.filename:
         raw = plan_file.file.read(MAX_PLAN_BYTES + 1)
         if len(raw) > MAX_PLAN_BYTES:
@@ -128,7 +130,7 @@ def plan_upload(
     try:
         require(principal, Role.commander)
         csrf.verify(request, csrf_token, settings)
-        text = _uploaded_text(plan_file, source)
+        text = uploaded_text(plan_file, source)
     except EventGuardError as exc:
         if exc.status_code == 403:
             return error_page(request, 403, exc.render(lang))

@@ -22,6 +22,7 @@ from eventguard.deps import ClockDep, DbSession, SettingsDep
 from eventguard.errors import EventGuardError, InvalidInput
 from eventguard.events import service as events
 from eventguard.i18n import Message
+from eventguard.incidents import merge as merging
 from eventguard.incidents import roles, runbook
 from eventguard.incidents import service as incidents
 from eventguard.incidents.models import Incident, IncidentRole, IncidentStatus
@@ -79,8 +80,10 @@ def act(
     incident_id: str,
     minimum: Role,
     work: Work,
+    after: Callable[[Incident], None] | None = None,
 ) -> Response:
-    """Run ``work`` on the locked incident for a signed-in user of at least ``minimum``."""
+    """Run ``work`` on the locked incident for a signed-in user of at least ``minimum``; ``after``
+    runs once it is committed (e.g. to let the status page show the change)."""
     principal = require_signed_in(request, db, clock)
     lang = page_language(request)
     try:
@@ -89,6 +92,8 @@ def act(
         incident = incidents.get(db=db, incident_id=parse_id(incident_id), for_update=True)
         work(principal, incident)
         db.commit()
+        if after is not None:
+            after(incident)
     except EventGuardError as exc:
         db.rollback()
         if exc.status_code in (403, 404):
@@ -110,6 +115,7 @@ class ActionForm:
     eta: str = ""
     role: str = ""
     person_id: str = ""
+    into: str = ""
 
 
 Handler = Callable[[Session, Clock, Actor, Incident, ActionForm], object]
@@ -150,6 +156,27 @@ def _role(db: Session, clock: Clock, actor: Actor, incident: Incident, form: Act
     )
 
 
+def _merge(db: Session, clock: Clock, actor: Actor, incident: Incident, form: ActionForm) -> object:
+    """Fold this incident into another open one (locked in id order, as the API does)."""
+    target = incidents.get(db=db, incident_id=parse_id(form.into), for_update=True)
+    return merging.merge(db=db, source=incident, target=target, actor=actor, clock=clock)
+
+
+def _pause(db: Session, clock: Clock, actor: Actor, incident: Incident, form: ActionForm) -> object:
+    pause: Callable[..., object] = getattr(incidents, "pause")  # noqa: B009 - the engine's, once it lands
+    return pause(db=db, incident=incident, actor=actor, clock=clock, reason=form.reason or None)
+
+
+def _resume(db: Session, clock: Clock, actor: Actor, incident: Incident, form: ActionForm) -> object:
+    resume: Callable[..., object] = getattr(incidents, "resume")  # noqa: B009
+    return resume(db=db, incident=incident, actor=actor, clock=clock, note=form.text or None)
+
+
+def _title(db: Session, clock: Clock, actor: Actor, incident: Incident, form: ActionForm) -> object:
+    rename: Callable[..., object] = getattr(incidents, "rename")  # noqa: B009
+    return rename(db=db, incident=incident, title=form.text, actor=actor, clock=clock)
+
+
 ACTIONS: dict[str, tuple[Role, Handler]] = {
     "acknowledge": (
         Role.responder,
@@ -162,7 +189,13 @@ ACTIONS: dict[str, tuple[Role, Handler]] = {
     "note": (Role.responder, _note),
     "progress": (Role.responder, _progress),
     "role": (Role.commander, _role),
+    "merge": (Role.commander, _merge),
 }
+# Pausing, resuming and renaming are the engine's (section 1 of issue 12): offered once it provides them.
+ENGINE_ACTIONS = (("pause", _pause, "pause"), ("resume", _resume, "resume"), ("title", _title, "rename"))
+for _name, _handler, _service in ENGINE_ACTIONS:
+    if hasattr(incidents, _service):
+        ACTIONS[_name] = (Role.commander, _handler)
 
 
 def _unknown_action(action: str) -> Handler:
@@ -188,9 +221,11 @@ def incident_action(
     eta: FormText = "",
     role: FormText = "",
     person_id: FormText = "",
+    into: FormText = "",
 ) -> Response:
-    """acknowledge, status, level, note, progress (responder and up); role (commander and up)."""
-    form = ActionForm(status, level, reason, text, eta, role, person_id)
+    """acknowledge, status, level, note, progress (responder and up); role, merge, pause, resume,
+    title (commander and up)."""
+    form = ActionForm(status, level, reason, text, eta, role, person_id, into)
     minimum, handler = ACTIONS.get(action, (Role.responder, _unknown_action(action)))
 
     def work(principal: Principal, incident: Incident) -> None:

@@ -9,20 +9,25 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from eventguard.alerts import service as alerts
 from eventguard.alerts.journal import process as journal
 from eventguard.db import Database
+from eventguard.domains import hook_functions
 from eventguard.incidents import grouping
 from eventguard.incidents.models import Incident, IncidentStatus
 from eventguard.logs import get_logger
+from eventguard.noise import service as noise
 from eventguard.notify import sender, timers
 from eventguard.plans import service as plans
 from eventguard.plans.schemas import PlanSpec
+from eventguard.watch import service as watch
 from eventguard.worker.context import WorkerContext
 from eventguard.worker.dispatch import dispatch_pending
 
 log = get_logger("eventguard.worker")
 PUBLISH_EVERY = timedelta(seconds=1)  # the static status page is checked at most this often
 PRUNE_EVERY = timedelta(minutes=10)  # the intake journal's processed rows are pruned at most this often
+WATCH_EVERY = timedelta(seconds=15)  # content watch: quiet windows resolve, old messages go
 
 
 @dataclass
@@ -34,6 +39,8 @@ class PassReport:
     delivered: int = 0
     published: list[Path] = field(default_factory=list)
     pruned: int = 0
+    watch_deleted: int = 0
+    released: list[int] = field(default_factory=list)
 
 
 def run_once(*, database: Database, context: WorkerContext) -> PassReport:
@@ -50,6 +57,7 @@ def run_once(*, database: Database, context: WorkerContext) -> PassReport:
         db.commit()
     if report.auto_resolved:
         log.info("auto_resolved", incidents=report.auto_resolved)
+    report.released = release_holds(database=database, context=context)
     report.dispatched = dispatch_pending(database=database, context=context)
     with database.session(write=True) as db:
         report.escalations = timers.fire_escalations(db=db, context=context)
@@ -58,9 +66,27 @@ def run_once(*, database: Database, context: WorkerContext) -> PassReport:
     report.delivered = sender.deliver_due(database=database, context=context)
     report.published = publish_status_pages(database=database, context=context)
     report.pruned = prune_journal(database=database, context=context)
+    report.watch_deleted = sweep_watch(database=database, context=context)
+    for job in hook_functions("worker_pass"):  # the domains' own periodic jobs (drill injections …)
+        job(database=database, context=context)
     if report.published:
         log.info("status_pages_published", files=len(report.published))
     return report
+
+
+def release_holds(*, database: Database, context: WorkerContext) -> list[int]:
+    """Held pages whose silences or maintenance windows ended while their incident still fires."""
+    with database.session(write=True) as db:
+        released = noise.sweep_holds(
+            db=db,
+            clock=context.clock,
+            spec_of=lambda event_id: plans.get_active_plan(db=db, event_id=event_id),
+            firing_labels=lambda incident_id: alerts.firing_labels(db=db, incident_id=incident_id),
+        )
+        db.commit()
+    if released:
+        log.info("holds_released", incidents=released)
+    return released
 
 
 def publish_status_pages(*, database: Database, context: WorkerContext) -> list[Path]:
@@ -89,6 +115,21 @@ def prune_journal(*, database: Database, context: WorkerContext) -> int:
     if pruned:
         log.info("journal_pruned", rows=pruned)
     return pruned
+
+
+def sweep_watch(*, database: Database, context: WorkerContext) -> int:
+    """Content watch, at most every ``WATCH_EVERY``: resolve alerts whose window went quiet and
+    delete messages older than the plan's retention; returns how many messages were deleted."""
+    now, last = context.clock.now(), context.marks.get("watch_sweep")
+    if last is not None and last <= now < last + WATCH_EVERY:
+        return 0
+    context.marks["watch_sweep"] = now
+    with database.session(write=True) as db:
+        changes, deleted = watch.sweep(db=db, clock=context.clock)
+        db.commit()
+    if changes or deleted:
+        log.info("watch_swept", alerts=changes, deleted=deleted)
+    return deleted
 
 
 def run_forever(

@@ -90,7 +90,10 @@ def fresh_plugins() -> Iterator[None]:
 
 
 def test_the_built_in_channels_are_registered_through_the_hook(fresh_plugins: None) -> None:
-    assert set(channels()) == {"wecom", "dingtalk", "feishu", "slack", "email", "webhook"}
+    assert set(channels()) == {
+        *("wecom", "dingtalk", "feishu", "slack", "email", "webhook"),
+        *("teams", "aliyun_sms", "tencent_sms", "twilio_sms", "twilio_voice"),
+    }
     assert channels()["slack"] is SlackChannel
 
 

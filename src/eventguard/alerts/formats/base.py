@@ -7,6 +7,7 @@ every problem it found, each with its location in the body.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -168,6 +169,25 @@ def clip(text: str, limit: int) -> str:
 def action_of(status: AlertStatus) -> AlertAction:
     """PagerDuty semantics for a firing/resolved status."""
     return "trigger" if status == "firing" else "resolve"
+
+
+# What a JSON body's bytes must hold for one of its decoded texts to hold a control character (see
+# inputs.CONTROL_CHARACTERS): an escape (\b, \f, \uXXXX; an escaped backslash before b, f or u
+# matches too, which only costs the walk), DEL, a C1 control or U+FFFE/U+FFFF in UTF-8. Raw C0
+# controls are not JSON inside strings (the decoder refuses them) and lone surrogates are not UTF-8.
+_CONTROL_IN_JSON = re.compile(rb"\\[bfu]|\x7f|\xc2[\x80-\x9f]|\xef\xbf[\xbe\xbf]")
+
+
+def plain_json(body: bytes) -> bool:
+    """True when the JSON ``body`` is certainly one ``checked_payload`` lets through unchanged: too
+    few brackets to nest ``MAX_DEPTH`` deep and no byte sequence that decodes to a control character.
+    False only means "walk it" (checked_payload decides). Two scans in C instead of a walk in Python
+    over every text: a tenth of accepting a one-alert request."""
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH:
+        return False
+    if b"\\" in body or b"\x7f" in body or b"\xc2" in body or b"\xef\xbf" in body:  # memchr, not a regex
+        return _CONTROL_IN_JSON.search(body) is None
+    return True
 
 
 def checked_payload(payload: Any, sender: str) -> Any:

@@ -21,7 +21,7 @@ import orjson
 from sqlalchemy import select
 
 from eventguard.alerts import integrations
-from eventguard.alerts.formats.base import AlertFormat, ParsedBatch
+from eventguard.alerts.formats.base import ParsedBatch, plain_json
 from eventguard.alerts.journal.append import Append, JournalWriter
 from eventguard.alerts.models import Integration
 from eventguard.clock import Clock
@@ -29,7 +29,7 @@ from eventguard.db import Database
 from eventguard.errors import EventGuardError, Forbidden, InvalidInput, NotFound, Unauthorized
 from eventguard.i18n import Message
 from eventguard.plans.models import PlanVersion
-from eventguard.plugins import alert_formats
+from eventguard.plugins import CheckedFormat, alert_formats
 
 TOKEN_TTL = 1.0  # seconds a token lookup is trusted: a revocation is visible within a second
 PREFIX_LENGTH = 8
@@ -137,9 +137,9 @@ class Accepter:
         self.clock = clock
         self.integrations = IntegrationCache(database)
         self.writer = JournalWriter(database, on_commit)
-        self._formats: dict[str, AlertFormat] | None = None
+        self._formats: dict[str, CheckedFormat] | None = None
 
-    def format(self, kind: str) -> AlertFormat:
+    def format(self, kind: str) -> CheckedFormat:
         if self._formats is None:
             self._formats = alert_formats()
         found = self._formats.get(kind)
@@ -175,7 +175,7 @@ class Accepter:
             )
         if payload is None:
             payload = decode_json(body)
-        batch = fmt.parse(payload, received_at=received)
+        batch = fmt.parse(payload, received_at=received, plain=plain_json(body))
         pin: Callable[[Any, ParsedBatch], Any] | None = getattr(fmt, "journal_payload", None)
         pinned = pin(payload, batch) if pin is not None else None
         return integration, batch, body if pinned is None else orjson.dumps(pinned)

@@ -8,6 +8,7 @@ needs no start-up hook (the test client runs a loop per request)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import weakref
 from collections import deque
@@ -15,10 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import Dialect, insert
+from sqlalchemy.orm import Session
 
 from eventguard.alerts.journal.models import PENDING, journal_table
 from eventguard.db import Database
+from eventguard.db.engine import WRITE_OPTION
 
 MAX_ROWS = 1024
 MAX_BYTES = 8 * 1024 * 1024
@@ -29,7 +32,7 @@ class Append:
     """One accepted request, as it is written to the journal."""
 
     event_id: int
-    integration_id: int
+    integration_id: int | None  # None: injected by a drill
     kind: str
     received_at: datetime
     body: bytes
@@ -54,6 +57,7 @@ class JournalWriter:
 
     def __init__(self, database: Database, on_commit: Callable[[], None] | None = None) -> None:
         self._database = database
+        self._write_engine = database.engine.execution_options(**{WRITE_OPTION: True})
         self._on_commit = on_commit
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
             weakref.WeakKeyDictionary()
@@ -97,27 +101,81 @@ class JournalWriter:
 
     def write(self, appends: Sequence[Append]) -> list[int]:
         """Insert ``appends`` in one statement and commit; their ids in order."""
-        rows = [
-            {
-                "event_id": a.event_id,
-                "integration_id": a.integration_id,
-                "kind": a.kind,
-                "received_at": a.received_at,
-                "body": a.body,
-                "alert_count": a.alert_count,
-                "state": PENDING,
-                "attempts": 0,
-            }
-            for a in appends
-        ]
-        table = journal_table
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        with self._database.session(write=True) as db:
-            ids = [int(i) for i in db.execute(statement, rows).scalars()]
-            db.commit()  # durable before anyone gets a 2xx
+        if self._database.is_sqlite:
+            ids = self._write_sqlite(appends)
+        else:
+            rows = [
+                {
+                    "event_id": a.event_id,
+                    "integration_id": a.integration_id,
+                    "kind": a.kind,
+                    "received_at": a.received_at,
+                    "body": a.body,
+                    "alert_count": a.alert_count,
+                    "state": PENDING,
+                    "attempts": 0,
+                }
+                for a in appends
+            ]
+            statement = insert(journal_table).returning(journal_table.c.id, sort_by_parameter_order=True)
+            with self._write_engine.begin() as conn:
+                ids = [int(i) for i in conn.execute(statement, rows).scalars()]
+        # durable (committed) before anyone gets a 2xx
         if self._on_commit is not None:
             self._on_commit()
         return ids
+
+    def _write_sqlite(self, appends: Sequence[Append]) -> list[int]:
+        # One multi-row INSERT of the driver's own SQL, no RETURNING: SQLAlchemy's RETURNING with
+        # ordered ids runs one statement per row on SQLite (each releasing and re-taking the GIL the
+        # accepting event loop needs), and compiling a multi-row VALUES costs more than the write.
+        # Under the write lock new rowids are consecutive (max(rowid) + 1 each): the last gives all.
+        received = self._received_at(self._database.engine.dialect)
+        values: list[object] = []
+        for a in appends:
+            values += (a.event_id, a.integration_id, a.kind, received(a.received_at), a.body, a.alert_count)
+        with self._write_engine.begin() as conn:
+            conn.exec_driver_sql(_sqlite_insert(len(appends)), tuple(values))
+            last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        return list(range(last - len(appends) + 1, last + 1))
+
+    @staticmethod
+    @functools.cache
+    def _received_at(dialect: Dialect) -> Callable[[datetime], object]:
+        """How ``received_at`` is bound on ``dialect`` (UTCDateTime's conversion, then the driver's)."""
+        convert = journal_table.c.received_at.type.bind_processor(dialect)
+        assert convert is not None
+        return convert
+
+
+_COLUMNS = "event_id, integration_id, kind, received_at, body, alert_count, state, attempts"
+
+
+@functools.cache
+def _sqlite_insert(rows: int) -> str:
+    row = f"(?, ?, ?, ?, ?, ?, '{PENDING}', 0)"
+    return f"INSERT INTO {journal_table.name} ({_COLUMNS}) VALUES " + ", ".join([row] * rows)
+
+
+def insert_rows(*, db: Session, appends: Sequence[Append]) -> list[int]:
+    """Insert ``appends`` as pending rows in the caller's transaction (which commits); their ids.
+    A drill injects this way, in the transaction that records the injection."""
+    rows = [
+        {
+            "event_id": a.event_id,
+            "integration_id": a.integration_id,
+            "kind": a.kind,
+            "received_at": a.received_at,
+            "body": a.body,
+            "alert_count": a.alert_count,
+            "state": PENDING,
+            "attempts": 0,
+        }
+        for a in appends
+    ]
+    table = journal_table
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return [int(i) for i in db.execute(statement, rows).scalars()]
 
 
 def _take(queue: deque[_Waiting]) -> list[_Waiting]:

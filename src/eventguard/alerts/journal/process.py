@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 import eventguard.db.registry  # noqa: F401  (every model: processing touches most tables)
 from eventguard.alerts import service as alerts
-from eventguard.alerts.formats.base import AlertFormat
+from eventguard.alerts.formats.base import plain_json
 from eventguard.alerts.journal import metrics
 from eventguard.alerts.journal.models import DONE, PARKED, PENDING, JournalEntry, journal_table
 from eventguard.alerts.models import Integration
@@ -35,7 +35,7 @@ from eventguard.errors import NotFound
 from eventguard.events.models import Event
 from eventguard.i18n import Message
 from eventguard.logs import get_logger
-from eventguard.plugins import alert_formats
+from eventguard.plugins import CheckedFormat, alert_formats
 
 MAX_ROWS = 2_000  # rows of one batch
 MAX_ALERTS = 5_000  # alerts of one batch (a batch stops at the row that passes it)
@@ -143,11 +143,11 @@ def _claim(db: Session, event_id: int, max_rows: int, max_alerts: int) -> list[_
     return rows
 
 
-def _parse(row: _Row, formats: dict[str, AlertFormat], received_at: datetime) -> alerts.Submission:
+def _parse(row: _Row, formats: dict[str, CheckedFormat], received_at: datetime) -> alerts.Submission:
     fmt = formats.get(row.kind)
     if fmt is None:
         raise NotFound(Message("No alert format {kind}.", {"kind": row.kind}), code="unknown_format")
-    batch = fmt.parse(orjson.loads(row.body), received_at=received_at)
+    batch = fmt.parse(orjson.loads(row.body), received_at=received_at, plain=plain_json(row.body))
     return alerts.Submission(batch=batch, source=row.kind, integration_id=row.integration_id)
 
 
@@ -164,7 +164,7 @@ def _process_rows(
     db: Session,
     event: Event,
     rows: list[_Row],
-    formats: dict[str, AlertFormat],
+    formats: dict[str, CheckedFormat],
     clock: Clock,
     report: ProcessReport,
 ) -> None:

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from eventguard.comms.models import BackupActivation
@@ -51,3 +52,14 @@ def list_active(*, db: Session, event_id: int) -> Sequence[BackupActivation]:
         .order_by(BackupActivation.id)
     )
     return db.scalars(query).all()
+
+
+def last_switched(*, db: Session, event_id: int, backup_id: str) -> datetime | None:
+    """When the backup plan was last switched on for one of the event's incidents or drills."""
+    query = select(func.max(BackupActivation.activated_at)).where(
+        BackupActivation.event_id == event_id, BackupActivation.backup_id == backup_id
+    )
+    moment = db.scalar(query)
+    if isinstance(moment, str):  # an aggregate bypasses the column type on SQLite
+        moment = datetime.fromisoformat(moment)
+    return None if moment is None else moment if moment.tzinfo else moment.replace(tzinfo=UTC)

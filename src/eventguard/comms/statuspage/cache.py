@@ -1,14 +1,15 @@
 """Render once per change, answer from memory.
 
-Per event, the cache keeps the public view it last loaded, the view's digest and the documents
-rendered from it. A request is answered from memory; at most once per ``recheck_seconds`` (1 s) —
+Per event, the cache keeps the public view it last loaded, the view's digest, the change version
+it was loaded at and the documents rendered from it. Before a document is answered from memory the
+event's current change version is read (``version.VersionProbe``: one primary-key row, microseconds):
+when any process — this one, the worker, another replica, a CLI command — made a public change since,
+the request waits for the fresh page instead. Besides, at most once per ``recheck_seconds`` (1 s) —
 and at once when the clock passes a moment where the view changes by itself (a maintenance window,
 an update leaving the 90-day history) — the view is loaded again, and the documents are rendered
 again only when its digest changed. That check runs in a background thread while requests go on
 being answered with the documents in memory (stale-while-revalidate), so no request waits for the
-database. Changes made through this process (publishing, backup plans, overrides …) invalidate the
-event at once (the next request waits for the fresh page); those of other processes (the worker,
-another API replica) show within about ``recheck_seconds``.
+database; it catches what no version records (a plan applied again, the clock).
 
 Answers carry a strong ETag (the body's hash), Last-Modified (the newest public change) and
 Cache-Control, and ``If-None-Match`` / ``If-Modified-Since`` get 304."""
@@ -21,12 +22,15 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from sqlalchemy import select
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from eventguard.clock import Clock
+from eventguard.comms.models import StatusPage
 from eventguard.comms.statuspage import render, view
 from eventguard.comms.statuspage.render import Document, Kind
+from eventguard.comms.statuspage.version import VersionProbe
 from eventguard.db import Database
 from eventguard.errors import NotFound
 from eventguard.events import service as events
@@ -43,6 +47,8 @@ class _Entry:
     page: view.PageView
     digest: str
     checked: float  # time.monotonic() of the last load
+    event_id: int
+    version: int  # the event's change version the page was loaded at
     documents: dict[tuple[Kind, str], Document] = field(default_factory=dict)
     invalid: bool = False  # this process changed the event: never answer from this entry again
 
@@ -64,6 +70,7 @@ class StatusPageCache:
         self.base_url = base_url
         self.recheck_seconds = recheck_seconds
         self.background = background  # False: a stale entry is never answered (the request reloads)
+        self.versions = VersionProbe(database.engine)
         self.renders = 0  # documents rendered so far (observable in tests and metrics)
         self.loads = 0  # public views loaded so far
         self._entries: dict[str, _Entry] = {}
@@ -72,12 +79,15 @@ class StatusPageCache:
         self._threads: list[threading.Thread] = []
 
     def peek(self, slug: str, kind: Kind, lang: str) -> Document | None:
-        """The document if it is in memory — never touches the database. A stale one is still
-        answered while a background thread checks for changes (unless ``background`` is off)."""
+        """The document if it is in memory and its event's change version is unchanged (one row
+        read); None when it has to be loaded again. One merely older than ``recheck_seconds`` is
+        still answered while a background thread checks for changes (unless ``background`` is off)."""
         entry = self._entries.get(slug)
         if entry is None or entry.invalid:
             return None
         found = entry.documents.get((kind, lang))
+        if found is not None and self._changed(entry):
+            return None  # changed by some process since: the route loads it again
         if found is not None and self._stale(entry):
             if not self.background:
                 return None
@@ -115,7 +125,7 @@ class StatusPageCache:
         """The document, loading and rendering what is missing or stale (blocking: use a thread)."""
         with self._lock:
             entry = self._entries.get(slug)
-            if entry is None or entry.invalid or self._stale(entry):
+            if entry is None or entry.invalid or self._stale(entry) or self._changed(entry):
                 entry = self._reload(slug, entry)
             return entry.documents.get((kind, lang)) or self._render(entry, kind, lang)
 
@@ -129,7 +139,7 @@ class StatusPageCache:
         """The event's public view as the cache has it (loaded again when stale; blocking)."""
         with self._lock:
             entry = self._entries.get(slug)
-            if entry is None or entry.invalid or self._stale(entry):
+            if entry is None or entry.invalid or self._stale(entry) or self._changed(entry):
                 entry = self._reload(slug, entry)
             return entry.page
 
@@ -138,6 +148,15 @@ class StatusPageCache:
         entry = self._entries.get(slug)
         if entry is not None:
             entry.invalid = True
+
+    def _changed(self, entry: _Entry) -> bool:
+        """Whether a public change of the event was committed since the entry was loaded."""
+        current = self.versions.read(entry.event_id)
+        return current is not None and current != entry.version
+
+    def close(self) -> None:
+        """Close the version probe's connection (the app shuts down; tests)."""
+        self.versions.close()
 
     def _stale(self, entry: _Entry) -> bool:
         if time.monotonic() - entry.checked >= self.recheck_seconds:
@@ -150,15 +169,16 @@ class StatusPageCache:
             if event is None:
                 self._entries.pop(slug, None)
                 raise NotFound(Message("No event {slug}.", {"slug": slug}), code="event_not_found")
-            page = view.load(db=db, event=event, clock=self.clock)
+            version = db.scalar(select(StatusPage.version).where(StatusPage.event_id == event.id)) or 0
+            page = view.load(db=db, event=event, clock=self.clock, base_url=self.base_url)
         self.loads += 1
         digest = page.digest()
         if entry is not None and entry.digest == digest:
-            entry.checked, entry.invalid = time.monotonic(), False
+            entry.checked, entry.invalid, entry.version = time.monotonic(), False, version
             return entry
         if len(self._entries) >= _MAX_EVENTS:
             self._entries.clear()
-        fresh = _Entry(page=page, digest=digest, checked=time.monotonic())
+        fresh = _Entry(page=page, digest=digest, checked=time.monotonic(), event_id=event.id, version=version)
         self._entries[slug] = fresh
         return fresh
 

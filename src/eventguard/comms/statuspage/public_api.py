@@ -20,7 +20,7 @@ from eventguard.errors import EventGuardError, InvalidInput
 from eventguard.events import service as events
 from eventguard.i18n import Message, from_accept_language, normalize_language, t
 from eventguard.inputs import CleanStr, FormText
-from eventguard.openapi import errors
+from eventguard.openapi import errors, page_errors
 from eventguard.plans import service as plans
 
 router = APIRouter(tags=["status page"])
@@ -94,7 +94,7 @@ def _page(
     return HTMLResponse(body, status_code=status_code, headers=headers)
 
 
-@router.post("/status/{slug}/subscribe", response_class=HTMLResponse)
+@router.post("/status/{slug}/subscribe", response_class=HTMLResponse, responses=page_errors(404, 409, 422))
 def subscribe_form(
     slug: str,
     request: Request,
@@ -184,7 +184,9 @@ _ACTIONS = {
 }
 
 
-@router.get("/status/{slug}/{action}/{token}", response_class=HTMLResponse)
+@router.get(
+    "/status/{slug}/{action}/{token}", response_class=HTMLResponse, responses=page_errors(403, 404, 409, 422)
+)
 def subscription_link(
     slug: str,
     action: str,
@@ -208,7 +210,9 @@ def subscription_link(
     return _page(request, db, slug, heading, "", action=action_url, button=button)
 
 
-@router.post("/status/{slug}/{action}/{token}", response_class=HTMLResponse)
+@router.post(
+    "/status/{slug}/{action}/{token}", response_class=HTMLResponse, responses=page_errors(403, 404, 409, 422)
+)
 def subscription_action(
     slug: str,
     action: str,

@@ -41,7 +41,9 @@ _TEMPLATES = Environment(
 )
 
 
-CACHE_CONTROL = "public, max-age=10"
+# One second, like the page cache's own recheck: no browser or proxy keeps a page older than that
+# (they revalidate with If-None-Match, answered 304 from memory while nothing changed).
+CACHE_CONTROL = "public, max-age=1"
 
 
 def _page_policy() -> str:
@@ -256,7 +258,8 @@ def _backup_json(view: PageView, lang: str) -> list[dict[str, Any]]:
 
 def summary(view: PageView, lang: str, base_url: str) -> dict[str, Any]:
     """Statuspage's ``summary.json``: page, status, components, unresolved incidents, upcoming and
-    running maintenances — plus ``backup_plans`` (EventGuard's addition: the active backup plans)."""
+    running maintenances — plus EventGuard's additions: ``backup_plans`` (the active backup plans),
+    ``paused`` and ``pause`` (since, title, body: the event is paused)."""
     zone = ZoneInfo(view.timezone)
     return {
         "page": {
@@ -273,6 +276,18 @@ def summary(view: PageView, lang: str, base_url: str) -> dict[str, Any]:
             _maintenance_json(m, view, lang, zone, base_url) for m in view.maintenances
         ],
         "backup_plans": _backup_json(view, lang),
+        "paused": view.pause is not None,
+        "pause": _pause_json(view, lang, zone),
+    }
+
+
+def _pause_json(view: PageView, lang: str, zone: ZoneInfo) -> dict[str, Any] | None:
+    if view.pause is None:
+        return None
+    return {
+        "since": _time(view.pause.since, zone),
+        "title": view.pause.title[lang],
+        "body": view.pause.body[lang],
     }
 
 

@@ -3,6 +3,7 @@ comms is reminded) and the change counter that every public change bumps in its 
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -10,6 +11,7 @@ from eventguard.audit import service as audit
 from eventguard.audit.service import Actor
 from eventguard.clock import Clock
 from eventguard.comms.models import StatusPage
+from eventguard.comms.statuspage.version import CHANNEL
 from eventguard.errors import InvalidInput
 from eventguard.i18n import Message
 
@@ -46,11 +48,24 @@ def page_of(*, db: Session, event_id: int, clock: Clock, for_update: bool = Fals
 
 
 def touch(*, db: Session, event_id: int, clock: Clock) -> StatusPage:
-    """Record that something public of the event changed (the page cache and Last-Modified follow)."""
-    page = page_of(db=db, event_id=event_id, clock=clock)
+    """Record that something public of the event changed (the page cache and Last-Modified follow).
+
+    The row is locked, so two changes at once make two versions; on PostgreSQL every serving
+    process hears the new version at commit (``NOTIFY``, see ``statuspage.version``)."""
+    page = page_of(db=db, event_id=event_id, clock=clock, for_update=True)
     page.version += 1
     page.changed_at = max(clock.now(), page.changed_at)
+    if db.get_bind().dialect.name == "postgresql":
+        payload = f"{event_id}:{page.version}"
+        db.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
     return page
+
+
+def public_changed(*, db: Session, event_id: int, clock: Clock) -> None:
+    """The ``public_changed`` hook: a lower domain changed something the page shows (an incident's
+    state or level behind the component states, the event's pause). Bumps the version that every
+    serving process checks on each request (``statuspage.cache``)."""
+    touch(db=db, event_id=event_id, clock=clock)
 
 
 def update_settings(

@@ -32,7 +32,8 @@ from eventguard.comms.models import (
 )
 from eventguard.comms.statuspage import components as derivation
 from eventguard.comms.statuspage.components import ComponentStatus, Indicator
-from eventguard.comms.updates import drafts, maintenance
+from eventguard.comms.updates import drafts, maintenance, wording
+from eventguard.events import service as events
 from eventguard.events.models import Event
 from eventguard.incidents import queries
 from eventguard.incidents.models import Incident
@@ -111,6 +112,16 @@ class BackupView:
 
 
 @dataclass(frozen=True)
+class PauseView:
+    """The event is paused (a level with ``pause_activity``, or a commander): the banner shown on
+    top of the page, from the plan's pause template (or the built-in text), until it resumes."""
+
+    since: datetime
+    title: Text
+    body: Text
+
+
+@dataclass(frozen=True)
 class PageView:
     slug: str
     name: Text
@@ -126,6 +137,7 @@ class PageView:
     maintenances: tuple[MaintenanceView, ...]  # upcoming and running, soonest first
     backups: tuple[BackupView, ...]
     valid_until: datetime | None  # the clock alone changes the view then (maintenance, history)
+    pause: PauseView | None = None  # the event is paused
 
     def digest(self) -> str:
         """A short hash of everything shown (the page cache's key)."""
@@ -137,8 +149,8 @@ def _text(value: LocalizedText) -> Text:
     return {"zh-CN": value.zh_cn, "en": value.en}
 
 
-def load(*, db: Session, event: Event, clock: Clock) -> PageView:
-    """The public view of ``event`` now."""
+def load(*, db: Session, event: Event, clock: Clock, base_url: str = "") -> PageView:
+    """The public view of ``event`` now (``base_url``: where the page's own links point)."""
     spec = plans.get_active_plan(db=db, event_id=event.id)
     now = clock.now()
     incidents = _real_incidents(db, event)
@@ -184,8 +196,20 @@ def load(*, db: Session, event: Event, clock: Clock) -> PageView:
         maintenances=_maintenances(db, shown_windows, now),
         backups=_backups(db, event, spec),
         valid_until=_valid_until(now, windows, updates),
+        pause=_pause(db, event, spec, base_url),
     )
     return scrubbed(view)
+
+
+def _pause(db: Session, event: Event, spec: PlanSpec, base_url: str) -> PauseView | None:
+    row = events.current_pause(db=db, event_id=event.id)
+    if row is None:
+        return None
+    incident = db.get(Incident, row.incident_id) if row.incident_id is not None else None
+    if incident is not None and incident.is_drill:
+        return None
+    text = wording.pause_wording(spec=spec, incident=incident, since=row.paused_at, base_url=base_url)
+    return PauseView(since=row.paused_at, title=text.title, body=text.body)
 
 
 _Shown = TypeVar("_Shown")

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import TemplateError
 
+from eventguard.clock import local_time
 from eventguard.errors import InvalidInput
 from eventguard.i18n import LANGUAGES, Message, t
 from eventguard.incidents.models import Incident
 from eventguard.plans.schemas import MessageTemplate, PlanSpec
-from eventguard.plans.templates import render
+from eventguard.plans.templates import TEMPLATE_VARIABLES, render
 
 EXPLICIT_VARIABLES = ("summary", "impact", "eta", "backup_link", "compensation")
 VariableValue = str | dict[str, str]
@@ -33,6 +35,10 @@ _BUILT_IN = {
     "resolved": (
         "{event_name}: resolved",
         "The problem affecting {core_functions} has been resolved. Thank you for your patience.",
+    ),
+    "pause": (
+        "{event_name} is paused",
+        "We have paused the event while we deal with a problem. We will tell you here as soon as it resumes.",
     ),
 }
 
@@ -109,7 +115,7 @@ def variables(
         "impact": t("{functions} affected", language, functions=functions),
         "core_functions": functions,
         "started_at": incident.opened_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-        "eta": incident.eta.astimezone(zone).strftime("%H:%M") if incident.eta else "",
+        "eta": local_time(incident.eta, spec.event.timezone) if incident.eta else "",
         "backup_link": " ".join(backup_links),
         "compensation": "",
         "incident_url": "",  # the console is not public
@@ -126,17 +132,18 @@ def variables(
 def announcement_template(
     spec: PlanSpec, incident: Incident, template_id: str | None
 ) -> MessageTemplate | None:
-    """``template_id`` (422 unless it is an announcement template of the plan), else the scenario's
-    first announcement template, else the plan's first one, else None (built-in text)."""
+    """``template_id`` (422 unless it is an announcement or pause template of the plan), else the
+    scenario's first announcement template, else the plan's first one, else None (built-in text)."""
     announcements = {tpl.id: tpl for tpl in spec.templates if tpl.purpose == "announcement"}
     if template_id is not None:
-        if template_id not in announcements:
+        chosen = {tpl.id: tpl for tpl in spec.templates if tpl.purpose in ("announcement", "pause")}
+        if template_id not in chosen:
             raise InvalidInput(
                 Message("The plan has no announcement template {template}.", {"template": template_id}),
                 code="unknown_template",
-                details={"known": sorted(announcements)},
+                details={"known": sorted(chosen)},
             )
-        return announcements[template_id]
+        return chosen[template_id]
     scenario = spec.scenario(incident.scenario_id) if incident.scenario_id else None
     for candidate in scenario.templates if scenario else []:
         if candidate in announcements:
@@ -168,3 +175,37 @@ def compose(
             ) from exc
         title[language], body[language] = rendered.title.strip(), rendered.body.strip()
     return Wording(title=title, body=body)
+
+
+def pause_template(spec: PlanSpec) -> MessageTemplate | None:
+    """The plan's first template with purpose ``pause`` (the paused event's notice), if any."""
+    return next((tpl for tpl in spec.templates if tpl.purpose == "pause"), None)
+
+
+def pause_wording(*, spec: PlanSpec, incident: Incident | None, since: datetime, base_url: str) -> Wording:
+    """The paused event's notice in both languages: the plan's pause template filled with the
+    public variables of the incident that paused it (or the built-in text when it has none)."""
+    values: dict[str, dict[str, Any]] = {}
+    for language in LANGUAGES:
+        if incident is not None:
+            found = variables(
+                incident=incident,
+                spec=spec,
+                language=language,
+                explicit={},
+                components=list(incident.core_functions),
+                backup_links=(),
+                base_url=base_url,
+            )
+        else:
+            found = {name: "" for name in TEMPLATE_VARIABLES}
+            found.update(
+                event_name=spec.event.name.get(language),
+                event_slug=spec.event.slug,
+                scenario=t("Service problem", language),
+                core_functions=t("some services", language),
+                status_url=status_url(base_url, spec.event.slug),
+            )
+        found["started_at"] = local_time(since, spec.event.timezone)
+        values[language] = found
+    return compose(pause_template(spec), "pause", values)

@@ -99,8 +99,12 @@ class ChannelContext:
 
     @classmethod
     def build(cls, *, client: httpx.Client, settings: Settings, clock: Clock) -> ChannelContext:
-        """A context whose transport posts with ``client`` and reads time from ``clock``."""
-        return cls(http=HttpTransport(client=client, clock=clock), settings=settings, clock=clock)
+        """A context whose transport posts with ``client`` (within its read timeout, 10 s when it
+        has none) and reads time from ``clock``."""
+        timeout = client.timeout.read if client.timeout.read is not None else 10.0
+        return cls(
+            http=HttpTransport(client=client, clock=clock, timeout=timeout), settings=settings, clock=clock
+        )
 
 
 class Channel(Protocol):
@@ -164,6 +168,9 @@ class ChannelFacts:
     - ``secret_markers``: texts that show a plan's ``target`` carries the key the plan must keep in
       ``secret_env`` (Slack's ``hooks.slack.com/services/``); the plan validator refuses such a
       target (``inline_secret``), as it refuses one with the channel's ``key_join`` query parameter.
+    - ``per_recipient_limit``: SMS and voice gateways: at most this many messages to one phone
+      number per hour by default (``None``: no limit); the plan channel's ``config`` may change it
+      (``notify.recipient_limits``); ``medium`` (``sms``/``voice``) is what the limit counts.
     """
 
     kind: str
@@ -173,6 +180,8 @@ class ChannelFacts:
     pages_by_phone: bool = False
     config_schema: type[ChannelConfig] = ChannelConfig
     secret_markers: tuple[str, ...] = ()
+    per_recipient_limit: int | None = None
+    medium: str | None = None
 
 
 def facts_of(channel_class: type[Any]) -> ChannelFacts:
@@ -186,6 +195,8 @@ def facts_of(channel_class: type[Any]) -> ChannelFacts:
         pages_by_phone=getattr(channel_class, "pages_by_phone", defaults.pages_by_phone),
         config_schema=getattr(channel_class, "config_schema", defaults.config_schema),
         secret_markers=tuple(getattr(channel_class, "secret_markers", defaults.secret_markers)),
+        per_recipient_limit=getattr(channel_class, "per_recipient_limit", defaults.per_recipient_limit),
+        medium=getattr(channel_class, "medium", defaults.medium),
     )
 
 
@@ -210,9 +221,11 @@ class HttpTransport:
         return self.post_bytes(url, json_bytes(payload), headers=headers)
 
     def post_bytes(
-        self, url: str, body: bytes, *, headers: Mapping[str, str] | None = None
+        self, url: str, body: bytes, *, headers: Mapping[str, str] | None = None, check: bool = True
     ) -> httpx.Response:
-        """POST exactly ``body`` (signatures are computed over these bytes), as JSON by default."""
+        """POST exactly ``body`` (signatures are computed over these bytes), as JSON by default.
+        ``check=False`` hands any HTTP status back to the caller (gateways whose error bodies carry
+        the code that tells a temporary error from a permanent one); network errors still raise."""
         sent_headers = {"Content-Type": "application/json; charset=utf-8", **dict(headers or {})}
         try:
             response = self.client.post(
@@ -222,10 +235,11 @@ class HttpTransport:
             raise TransportError(f"timed out after {self.timeout:g} s") from exc
         except httpx.HTTPError as exc:
             raise TransportError(f"connection failed: {exc}") from exc
-        self._raise_for_status(response)
+        if check:
+            self.raise_for_status(response)
         return response
 
-    def _raise_for_status(self, response: httpx.Response) -> None:
+    def raise_for_status(self, response: httpx.Response) -> None:
         status = response.status_code
         if 200 <= status < 300:
             return

@@ -1,0 +1,1 @@
+"""Noise control: silences, maintenance windows and the pages they hold (docs/noise.md)."""
