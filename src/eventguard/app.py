@@ -5,8 +5,11 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -19,6 +22,7 @@ from eventguard.bodylimit import BodyLimit, BodyTooLarge, too_large_response
 from eventguard.clock import Clock, SystemClock
 from eventguard.config import Settings, get_settings
 from eventguard.db import Database
+from eventguard.db.engine import HTTP_THREADS
 from eventguard.deps import request_language
 from eventguard.errors import AnswerInstead, EventGuardError, error_body
 from eventguard.i18n import t
@@ -158,6 +162,14 @@ class RequestIds:
                 )
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # Sync routes and dependencies run in AnyIO's threads; the database pool is sized above their
+    # number (db/engine.py), which this keeps true whatever AnyIO's default becomes.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = HTTP_THREADS
+    yield
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -175,6 +187,7 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
         docs_url=None,  # eventguard.apidocs serves /docs under its own security policy
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url)

@@ -96,16 +96,31 @@ def _json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+# The pool holds more connections than the web server has threads. A request keeps its session's
+# connection from its first dependency to its answer, but runs each sync dependency and the route
+# in a thread of its own turn (AnyIO's limiter, 40 threads by default): with fewer connections than
+# threads, the threads can all be taken by requests waiting for a connection while the holders wait
+# for a thread to go on, and every one times out after 30 s. Spare connections cover the in-process
+# journal processor, worker and after-request writes. Connections past ``POOL_SIZE`` are closed
+# when given back, so the overflow costs nothing at rest.
+HTTP_THREADS = 40
+POOL_SIZE = 10
+POOL_OVERFLOW = HTTP_THREADS + 20 - POOL_SIZE
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the per-backend settings EventGuard relies on."""
     kwargs = {"json_serializer": _json_dumps, "json_deserializer": _json_loads, **kwargs}
+    pooled = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
     if url.startswith("sqlite"):
         database = _prepare_sqlite_file(url)
+        if database and "poolclass" not in kwargs:  # in-memory databases keep SQLAlchemy's own pool
+            kwargs = {**pooled, **kwargs}
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **kwargs)
         _install_sqlite_pragmas(engine, WriterTurns(database) if database else None)
         return engine
     if "poolclass" not in kwargs:
-        kwargs = {"pool_size": 10, "max_overflow": 20, **kwargs}
+        kwargs = {**pooled, **kwargs}
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
