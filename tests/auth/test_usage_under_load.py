@@ -44,31 +44,45 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def served(app: FastAPI, database: Database, clock: FrozenClock) -> Iterator[str]:
+class Served:
     """The app in uvicorn with the journal processor beside it, as ``eventguard serve`` runs them."""
-    stop = threading.Event()
-    processor = JournalProcessor(database=database, clock=clock, wake=app.state.journal_wake, poll=0.05)
-    journal = threading.Thread(target=processor.run_forever, args=(stop,), daemon=True)
-    journal.start()
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, limit_concurrency=200)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
+
+    def __init__(self, app: FastAPI, database: Database, clock: FrozenClock) -> None:
+        self.app, self.database = app, database
+        self._stop = threading.Event()
+        processor = JournalProcessor(database=database, clock=clock, wake=app.state.journal_wake, poll=0.05)
+        self._journal = threading.Thread(target=processor.run_forever, args=(self._stop,), daemon=True)
+        self._journal.start()
+        port = _free_port()
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, limit_concurrency=200)
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert self._server.started
+        self.url = f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        """Shut down as serve does: uvicorn finishes the requests in flight (and the work each left
+        for after its answer) before it returns."""
+        self._server.should_exit = True
+        self._thread.join(timeout=60)
+        assert not self._thread.is_alive()
+        self._stop.set()
+        self.app.state.journal_wake.set()
+        self._journal.join(timeout=10)
+
+
+@pytest.fixture
+def served(app: FastAPI, database: Database, clock: FrozenClock) -> Iterator[Served]:
+    server = Served(app, database, clock)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield server
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        stop.set()
-        app.state.journal_wake.set()
-        journal.join(timeout=10)
+        server.stop()
         usage.for_database(database).flush()
 
 
@@ -98,7 +112,7 @@ def _wait_for_incident(database: Database) -> int:
 
 
 def test_reads_by_fresh_tokens_and_sessions_all_answer_during_an_alert_storm(
-    served: str, database: Database, db: Session, event: Event, clock: FrozenClock
+    served: Served, database: Database, db: Session, event: Event, clock: FrozenClock
 ) -> None:
     _integration, intake_token = integrations.create(
         db=db, event=event, name="prom", kind="alertmanager", actor=Actor.cli("test"), clock=clock
@@ -128,7 +142,7 @@ def test_reads_by_fresh_tokens_and_sessions_all_answer_during_an_alert_storm(
     calm = threading.Event()
     storm_statuses: list[int] = []
     writers = [
-        threading.Thread(target=_storm, args=(served, intake_token, n, calm, storm_statuses))
+        threading.Thread(target=_storm, args=(served.url, intake_token, n, calm, storm_statuses))
         for n in range(WRITERS)
     ]
     for thread in writers:
@@ -141,10 +155,10 @@ def test_reads_by_fresh_tokens_and_sessions_all_answer_during_an_alert_storm(
         def read(kind: str, path: str, secret: str) -> None:
             if kind == "api":
                 client = httpx.Client(
-                    base_url=served, timeout=30, headers={"Authorization": f"Bearer {secret}"}
+                    base_url=served.url, timeout=30, headers={"Authorization": f"Bearer {secret}"}
                 )
             else:
-                client = httpx.Client(base_url=served, timeout=30, cookies={SESSION_COOKIE: secret})
+                client = httpx.Client(base_url=served.url, timeout=30, cookies={SESSION_COOKIE: secret})
             try:
                 with client:
                     answer = client.get(path)
@@ -167,6 +181,7 @@ def test_reads_by_fresh_tokens_and_sessions_all_answer_during_an_alert_storm(
         calm.set()
         for thread in writers:
             thread.join(timeout=60)
+    served.stop()  # what the reads left to write after their answers is written by now
 
     assert len(reads) == API_READERS + CONSOLE_READERS + ENROLLERS
     assert [read for read in reads if read[1] != 200] == []
