@@ -355,7 +355,16 @@ class PostmortemPolicy(PlanModel):
         default_factory=list, description="Days to write it, by level (default 3, 5, 10 for levels 1, 2, 3)."
     )
     action_item_reminder_days: int = Field(
-        default=2, ge=0, le=60, description="Days before an action item's due date its owner is reminded."
+        default=2,
+        ge=0,
+        le=60,
+        description="Days before an action item's due date its owner team is reminded (0: not before).",
+    )
+    action_item_overdue_every_days: int = Field(
+        default=1,
+        ge=0,
+        le=30,
+        description="Days between reminders while an action item is overdue, from its due date (0: none).",
     )
 
     def due_after(self, level: int) -> int:
