@@ -164,3 +164,34 @@ def test_the_incident_room_shows_a_flapping_alerts_history(
     assert "flapping" in room and "is flapping: it fired and resolved 4 times within 30m" in room
     chinese = sign_in("viewer").get(f"/incidents/{incident_ids[0]}?lang=zh-CN").text
     assert "抖动与提醒" in chinese and "抖动中" in chinese
+
+
+def test_a_window_posted_at_its_start_keeps_an_announce_time_of_zero(
+    sign_in: SignIn, db: Session, event: Event
+) -> None:
+    commander = sign_in("commander")
+    form = {
+        "csrf_token": csrf_of(commander.get(WINDOWS).text),
+        "name": "Encoder swap",
+        "matchers": "component=encoder",
+        "starts": "2026-05-21T01:00",
+        "duration": "30m",
+        "post": "1",
+        "components": ["livestream"],
+        "title_zh": "编码器切换",
+        "announce_before": "0m",
+    }
+    assert commander.post(WINDOWS + "/create", data=form, follow_redirects=False).status_code == 303
+    [window] = db.scalars(select(MaintenanceWindow)).all()
+    assert window.status_page == {
+        "components": ["livestream"],
+        "title": {"zh-CN": "编码器切换", "en": "编码器切换"},
+        "body": None,
+        "announce_before_seconds": 0,  # posted when it starts, not the default day ahead
+        "notify": False,  # the box was not ticked
+    }
+    token = csrf_of(commander.get(WINDOWS).text)
+    unknown = commander.post(
+        WINDOWS + "/create?lang=en", data={**form, "csrf_token": token, "components": ["teleport"]}
+    )
+    assert unknown.status_code == 422 and "The plan has no core function teleport." in unknown.text

@@ -519,7 +519,14 @@ def _status_page(value: dict[str, Any], known: Sequence[str]) -> dict[str, Any]:
             Message("The plan has no core function {functions}.", {"functions": ", ".join(unknown)}),
             code="unknown_core_function",
         )
-    announce = value.get("announce_before") or timedelta(hours=24)
+    if not value.get("components"):
+        raise InvalidInput(
+            Message("Name the core functions the maintenance affects on the status page."),
+            code="window_components",
+        )
+    announce = value.get("announce_before")
+    if announce is None:
+        announce = timedelta(hours=24)
     if announce < timedelta(0) or announce > MAX_SILENCE:
         raise InvalidInput(
             Message("announce_before must be between 0 and a year."), code="window_announce_before"

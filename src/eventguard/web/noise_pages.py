@@ -23,7 +23,7 @@ from eventguard.events import service as events
 from eventguard.events.models import Event
 from eventguard.i18n import Message
 from eventguard.incidents.models import Incident
-from eventguard.inputs import FormText
+from eventguard.inputs import CleanStr, FormText
 from eventguard.noise import service as noise
 from eventguard.noise.matchers import Matcher, MatcherError
 from eventguard.plans import service as plans
@@ -93,6 +93,14 @@ def _local(text: str, timezone: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
 
 
+def _texts(zh: str, en: str) -> dict[str, str] | None:
+    """A public text in both languages from two form fields (one filled is used for both)."""
+    zh, en = zh.strip(), en.strip()
+    if not zh and not en:
+        return None
+    return {"zh-CN": zh or en, "en": en or zh}
+
+
 def _shown(matchers: list[dict[str, str]]) -> str:
     return ", ".join(f'{m["name"]}{m["op"]}"{m["value"]}"' for m in matchers)
 
@@ -155,6 +163,18 @@ def _windows_page(
             else ""
         )
         view["minutes"] = view["duration_seconds"] // 60
+    names = {function.id: function.name.get(page_language(request)) for function in spec.core_functions}
+    for view in views:
+        posted = view.get("status_page")
+        view["posted"] = (
+            {
+                "components": [names.get(c, c) for c in posted["components"]],
+                "hours_ahead": round(posted["announce_before_seconds"] / 3600, 1),
+                "notify": posted["notify"],
+            }
+            if posted
+            else None
+        )
     token = csrf.FormToken(request, settings)
     context = {
         "user": principal.user,
@@ -164,6 +184,7 @@ def _windows_page(
         "error": error,
         "can_command": may(principal, Role.commander),
         "tz": event.timezone,
+        "functions": [(function.id, names[function.id]) for function in spec.core_functions],
     }
     return token.bind(render(request, "noise/windows.html", context, status_code))
 
@@ -329,7 +350,19 @@ def window_create(
     starts: FormText = "",
     duration: FormText = "",
     repeat: FormText = "once",
+    until: FormText = "",
+    post: FormText = "",
+    components: list[CleanStr] = Form(default=[]),
+    title_zh: FormText = "",
+    title_en: FormText = "",
+    body_zh: FormText = "",
+    body_en: FormText = "",
+    announce_before: FormText = "24h",
+    notify: FormText = "",
 ) -> Response:
+    """A maintenance window; with "post on the status page" each occurrence becomes the status
+    page's scheduled maintenance (components, public title and text, how long ahead, subscribers)."""
+
     def work(event: Event) -> None:
         if repeat not in ("once", "daily", "weekly"):
             raise InvalidInput(Message("Repeat is once, daily or weekly."), code="invalid_repeat")
@@ -338,6 +371,16 @@ def window_create(
             raise InvalidInput(
                 Message("A maintenance window needs a name and a start."), code="window_incomplete"
             )
+        spec = plans.get_active_plan(db=db, event_id=event.id)
+        status_page = None
+        if post:
+            status_page = {
+                "components": [c for c in components if c],
+                "title": _texts(title_zh, title_en),
+                "body": _texts(body_zh, body_en),
+                "announce_before": _duration(announce_before or "0m"),
+                "notify": bool(notify),
+            }
         noise.create_window(
             db=db,
             event_id=event.id,
@@ -347,9 +390,11 @@ def window_create(
             starts_at=begins,
             duration=_duration(duration),
             repeat=repeat,  # type: ignore[arg-type]
-            until=None,
+            until=_local(until, event.timezone),
             actor=principal.actor,
             clock=clock,
+            status_page=status_page,
+            known_components=[function.id for function in spec.core_functions],
         )
 
     return _guarded(
