@@ -35,8 +35,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
 
+# Two workers (pytest-xdist), one per core; a test file's tests stay on one worker, so a module's
+# server and browser start once. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 pytest: $(STAMP) prereqs
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Refreshes the tracked docs/screenshots/*.png (the suite itself writes to the ignored var/screenshots).
 screenshots: $(STAMP) prereqs

@@ -57,7 +57,8 @@ def test_two_apis_and_two_workers_open_one_incident_per_group_and_page_once(
     with database.session() as db:
         _event, token = apply_stress_plan(db, stress_plan(pager=f"{receiver.url}/page"), clock)
     apis = [Api(database, tmp_path, f"api{n}").launch() for n in (1, 2)]
-    workers = [Worker(database, tmp_path, f"worker{n}").start() for n in (1, 2)]
+    # Nothing is killed here: the default lease (60 s), so any repeat is a claim taken twice.
+    workers = [Worker(database, tmp_path, f"worker{n}", lease=60).start() for n in (1, 2)]
     sender = Sender(
         urls=[api.url for api in apis], token=token, groups=GROUPS, total=ALERTS, threads=8, rate=10_000
     )
