@@ -5,6 +5,7 @@ whole server)."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 
@@ -188,3 +189,20 @@ def test_a_traceback_is_redacted_too(written: io.StringIO) -> None:
     assert isinstance(other.stream, io.StringIO)
     formatted = other.stream.getvalue()
     assert "k-999888" not in formatted and f"key={M}" in formatted
+
+
+def test_a_logged_exception_keeps_its_traceback_in_the_json_line_redacted(written: io.StringIO) -> None:
+    log = logs.get_logger("eventguard.worker")
+    try:
+        raise RuntimeError("send to https://oapi.dingtalk.com/robot/send?access_token=tok-999 failed")
+    except RuntimeError:
+        log.exception("worker_pass_failed")
+    try:
+        raise ValueError("stdlib")
+    except ValueError:
+        logging.getLogger("uvicorn.error").exception("plain logger")
+    first, second = (json.loads(line) for line in written.getvalue().splitlines())
+    assert first["event"] == "worker_pass_failed" and first["level"] == "error"
+    assert "Traceback (most recent call last)" in first["exception"]
+    assert "RuntimeError: send to" in first["exception"] and "tok-999" not in first["exception"]
+    assert "ValueError: stdlib" in second["exception"]

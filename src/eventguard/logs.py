@@ -203,7 +203,17 @@ def configure(level: str = "INFO", json: bool = True) -> None:
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processor=_redacting(renderer))
+    # JSON lines carry a logged exception's traceback as the "exception" field (the console renderer
+    # prints it itself); without format_exc_info they said only "exc_info": true.
+    tracebacks: list[structlog.types.Processor] = [structlog.processors.format_exc_info] if json else []
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            *tracebacks,
+            _redacting(renderer),
+        ],
+    )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
     root = logging.getLogger()

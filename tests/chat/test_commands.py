@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from eventguard import cli_context
 from eventguard.chat import cli as chat_cli
 from eventguard.chat import commands
 from eventguard.chat.models import WarRoom, WarRoomPost
@@ -185,7 +186,8 @@ def cli(monkeypatch: pytest.MonkeyPatch, database: Database, clock: FrozenClock)
     monkeypatch.setenv("EVENTGUARD_DEFAULT_LANGUAGE", "en")
     monkeypatch.setenv("EVENTGUARD_CONFIG_FILE", "/nonexistent/eventguard.toml")
     monkeypatch.setenv("EVENTGUARD_SECRET_KEY", "test-secret-key")
-    monkeypatch.setenv("COLUMNS", "200")
+    # rich tables stay on one line (the console reads COLUMNS once, when it is made)
+    monkeypatch.setattr(cli_context.console, "width", 200)
     monkeypatch.setattr(chat_cli, "CLOCK", clock)
     get_settings.cache_clear()
     yield CliRunner()

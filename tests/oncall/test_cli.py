@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from eventguard import cli_context
 from eventguard.cli.main import app
 from eventguard.clock import FrozenClock
 from eventguard.config import get_settings
@@ -24,7 +25,8 @@ def cli(monkeypatch: pytest.MonkeyPatch, database: Database, clock: FrozenClock)
     monkeypatch.setenv("EVENTGUARD_CONFIG_FILE", "/nonexistent/eventguard.toml")
     monkeypatch.setenv("EVENTGUARD_SECRET_KEY", "cli-test-secret-key")
     monkeypatch.setenv("EVENTGUARD_BASE_URL", "https://eg.example.com")
-    monkeypatch.setenv("COLUMNS", "200")  # rich tables stay on one line
+    # rich tables stay on one line (the console reads COLUMNS once, when it is made)
+    monkeypatch.setattr(cli_context.console, "width", 200)
     monkeypatch.setattr(oncall_cli, "CLOCK", clock)
     get_settings.cache_clear()
     yield CliRunner()

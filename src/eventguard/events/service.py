@@ -83,7 +83,7 @@ def pause(
 ) -> tuple[EventPause, bool]:
     """Pause the event (flushes): (the pause, True) — or (the open pause, False) when it is paused
     already. The event row is locked first, so two pauses at once make one."""
-    db.get(Event, event.id, with_for_update=True)
+    db.get(Event, event.id, with_for_update={"key_share": True})  # FOR NO KEY UPDATE: see alerts.journal
     found = current_pause(db=db, event_id=event.id)
     if found is not None:
         return found, False
@@ -103,7 +103,7 @@ def pause(
 
 def resume(*, db: Session, event: Event, by: str, at: datetime, note: str | None = None) -> EventPause:
     """End the event's pause; 409 ``not_paused`` when it is not paused."""
-    db.get(Event, event.id, with_for_update=True)
+    db.get(Event, event.id, with_for_update={"key_share": True})
     found = current_pause(db=db, event_id=event.id)
     if found is None:
         raise Conflict(Message("The event is not paused."), code="not_paused")

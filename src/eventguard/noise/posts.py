@@ -130,7 +130,7 @@ def sync(*, db: Session, clock: Clock, spec_of: dict[int, PlanSpec]) -> list[tup
         if not by_key and db.scalar(unfinished.limit(1)) is None:
             continue
         # The event's row is locked (skipped when another worker has it): one worker posts its steps.
-        mine = select(Event.id).where(Event.id == event_id).with_for_update(skip_locked=True)
+        mine = select(Event.id).where(Event.id == event_id).with_for_update(skip_locked=True, key_share=True)
         if db.scalar(mine) is None:
             continue
         try:

@@ -6,10 +6,12 @@ receiver that de-duplicates sees it exactly once. PostgreSQL workers claim with 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from eventguard.db import Database
@@ -102,6 +104,33 @@ def send_one(*, database: Database, context: WorkerContext) -> bool:
             prepared = exc
         db.commit()  # the lease is on disk before anything leaves the process
     result = prepared if isinstance(prepared, TransportError) else _send(kind, *prepared, context)
+    for attempt in range(1, RECORD_TRIES + 1):
+        try:
+            _record(database, claimed, result, context)
+            break
+        except DBAPIError as exc:  # the message is out: losing its outcome would send it again
+            if attempt == RECORD_TRIES or not _transient(exc):
+                raise
+            log.warning("delivery_record_retried", delivery_id=claimed.delivery_id, error=repr(exc.orig))
+            time.sleep(0.05 * attempt)
+    return True
+
+
+RECORD_TRIES = 5
+_TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def _transient(exc: DBAPIError) -> bool:
+    """A failure that the same transaction, run again, gets past: a PostgreSQL deadlock or
+    serialization failure, SQLite's busy database."""
+    if getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)
+
+
+def _record(
+    database: Database, claimed: Claimed, result: DeliveryReceipt | TransportError, context: WorkerContext
+) -> None:
     with database.session(write=True) as db:
         if isinstance(result, TransportError):
             recipient_limits.forget(db, claimed.delivery_id)  # it did not reach the phone
@@ -113,7 +142,6 @@ def send_one(*, database: Database, context: WorkerContext) -> bool:
             context=context,
         )
         db.commit()
-    return True
 
 
 def _send(

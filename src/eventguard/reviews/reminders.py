@@ -7,6 +7,7 @@ one, so each falls due once; moving the due date later starts over. Every remind
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -172,13 +173,15 @@ def _remind(db: Session, item: ActionItem, due: Due, spec: PlanSpec, context: Wo
 
 
 def _due_items(
-    db: Session, now: datetime, *, for_update: bool = False
+    db: Session, now: datetime, *, among: Sequence[int] | None = None
 ) -> list[tuple[ActionItem, Due, PlanSpec]]:
+    """Open items whose next reminder fell due; ``among``: only these, their rows locked (a second
+    worker skips what this one is reminding, on PostgreSQL)."""
     specs: dict[int, PlanSpec] = {}
     found = []
     query = select(ActionItem).where(ActionItem.status.in_(OPEN)).order_by(ActionItem.id)
-    if for_update:  # a second worker skips the items this one is reminding (PostgreSQL)
-        query = query.with_for_update(skip_locked=True)
+    if among is not None:
+        query = query.where(ActionItem.id.in_(among)).with_for_update(skip_locked=True)
     for item in db.scalars(query):
         if item.event_id not in specs:
             specs[item.event_id] = plans.get_active_plan(db=db, event_id=item.event_id)
@@ -197,10 +200,11 @@ def remind_due(*, database: Database, context: WorkerContext) -> None:
         return
     context.marks["action_item_reminders"] = now
     with database.session() as db:
-        if not _due_items(db, now):
-            return
+        ids = [item.id for item, _due, _spec in _due_items(db, now)]
+    if not ids:
+        return
     with database.session(write=True) as db:
-        due_now = _due_items(db, now, for_update=True)
+        due_now = _due_items(db, now, among=ids)  # again: another worker may have reminded them
         sent = [(item.id, due.kind, _remind(db, item, due, spec, context)) for item, due, spec in due_now]
         db.commit()
     if sent:

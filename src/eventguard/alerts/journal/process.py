@@ -117,7 +117,10 @@ def process_event_batch(
 def _lock_event(db: Session, event_id: int, *, skip_locked: bool) -> Event | None:
     query = select(Event).where(Event.id == event_id)
     if skip_locked:
-        query = query.with_for_update(skip_locked=True)
+        # FOR NO KEY UPDATE: processors of one event take turns, but rows that refer to the event
+        # (a channel's health, a delivery) may still be inserted meanwhile; FOR UPDATE also blocked
+        # their foreign-key checks, and a worker recording a delivery deadlocked with a processor.
+        query = query.with_for_update(skip_locked=True, key_share=True)
     return db.scalar(query)
 
 

@@ -14,8 +14,10 @@ from memory, asks :class:`VersionProbe` for the current version:
   listening, the probe reads the row over its connection instead, as on SQLite.
 
 Either way a change made by any process — the worker, another replica, ``eventguard backup
-activate`` — is seen by the very next request. When the version cannot be read (the database is
-away), it is unknown and the page cache answers from memory as before."""
+activate`` — is seen by the very next request; on PostgreSQL, by the next request once the
+notification has arrived, which PostgreSQL delivers after the commit (milliseconds; longer when the
+machine is loaded). When the version cannot be read (the database is away), it is unknown and the
+page cache answers from memory as before."""
 
 from __future__ import annotations
 
