@@ -43,7 +43,7 @@ pytest: $(STAMP) prereqs
 
 # Refreshes the tracked docs/screenshots/*.png (the suite itself writes to the ignored var/screenshots).
 screenshots: $(STAMP) prereqs
-	EVENTGUARD_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q $$(grep -rl --include="test_*.py" "SCREENSHOTS" tests)
+	EVENTGUARD_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile $$(grep -rl --include="test_*.py" "SCREENSHOTS" tests)
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench
