@@ -15,6 +15,7 @@ from eventguard.events.models import Event
 from eventguard.incidents import service as incidents
 from eventguard.incidents.models import Incident
 from eventguard.noise import service as noise
+from eventguard.noise import silencing
 from eventguard.noise.inhibition import Inhibitor
 from eventguard.plans.schemas import InhibitRule
 from eventguard.worker.context import WorkerContext
@@ -98,7 +99,7 @@ def test_a_held_level_1_incident_inhibits_nothing(
 ) -> None:
     # Nobody was paged for a silenced level-1 incident, so nobody would hear of alerts joining it.
     clock.set(LIVE_MOMENT)
-    noise.create_silence(
+    silencing.create_silence(
         db=db,
         event_id=local_event.id,
         matchers=[{"name": "alertname", "op": "=", "value": "HLSPlaylistStale"}],

@@ -19,6 +19,7 @@ from eventguard.events.models import Event
 from eventguard.incidents import timeline
 from eventguard.incidents.models import Incident
 from eventguard.noise import service as noise
+from eventguard.noise import silencing
 from eventguard.notify.models import Delivery
 from eventguard.plugins import alert_formats
 from eventguard.worker.context import WorkerContext
@@ -37,7 +38,7 @@ def _ingest(db: Session, event: Event, clock: FrozenClock, *alert_dicts: dict[st
 
 
 def _silence(db: Session, event: Event, clock: FrozenClock, *matchers: tuple[str, str, str]) -> int:
-    silence = noise.create_silence(
+    silence = silencing.create_silence(
         db=db,
         event_id=event.id,
         matchers=[{"name": n, "op": o, "value": v} for n, o, v in matchers],
@@ -130,7 +131,7 @@ def test_the_worker_releases_a_held_incident_whose_silence_expired_while_it_stil
     _pass(database, worker_context, db)
     assert _pages(db, incident_id) == []
     clock.advance(timedelta(minutes=10))
-    noise.expire_silence(db=db, event_id=local_event.id, silence_id=silence_id, actor=ONCALL, clock=clock)
+    silencing.expire_silence(db=db, event_id=local_event.id, silence_id=silence_id, actor=ONCALL, clock=clock)
     db.commit()
     released = _sample("eventguard_noise_released_incidents_total")
     _pass(database, worker_context, db)  # releases and emits incident.released
@@ -148,7 +149,7 @@ def test_a_held_incident_that_resolves_is_never_paged(
     silence_id = _silence(db, local_event, clock, ("alertname", "=", "PaymentErrorRate"))
     [incident_id] = _ingest(db, local_event, clock, am_alert("PaymentErrorRate"))
     _ingest(db, local_event, clock, am_alert("PaymentErrorRate", status="resolved"))
-    noise.expire_silence(db=db, event_id=local_event.id, silence_id=silence_id, actor=ONCALL, clock=clock)
+    silencing.expire_silence(db=db, event_id=local_event.id, silence_id=silence_id, actor=ONCALL, clock=clock)
     db.commit()
     _pass(database, worker_context, db)
     _pass(database, worker_context, db)

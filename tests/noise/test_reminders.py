@@ -15,6 +15,7 @@ from eventguard.db import Database
 from eventguard.events.models import Event
 from eventguard.incidents import service as incidents
 from eventguard.noise import service as noise
+from eventguard.noise import silencing
 from eventguard.notify.models import DeliveryStatus
 from eventguard.worker.context import WorkerContext
 from tests.alerts.builders import am_alert
@@ -128,7 +129,7 @@ def test_a_held_incident_is_not_reminded(
     db: Session, database: Database, local_event: Event, clock: FrozenClock, worker_context: WorkerContext
 ) -> None:
     clock.set(LIVE_MOMENT)
-    noise.create_silence(
+    silencing.create_silence(
         db=db,
         event_id=local_event.id,
         matchers=[{"name": "alertname", "op": "=", "value": "HLSPlaylistStale"}],

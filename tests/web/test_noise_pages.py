@@ -114,12 +114,12 @@ def test_the_incident_room_explains_a_held_page(
 
     from eventguard.alerts import service as alerts
     from eventguard.audit.service import Actor
-    from eventguard.noise import service as noise
+    from eventguard.noise import silencing
     from eventguard.plugins import alert_formats
     from tests.alerts.builders import am_alert, am_payload
 
     now = clock.now()  # type: ignore[attr-defined]
-    noise.create_silence(
+    silencing.create_silence(
         db=db,
         event_id=event.id,
         matchers=[{"name": "alertname", "op": "=", "value": "PaymentErrorRate"}],

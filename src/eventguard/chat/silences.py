@@ -18,7 +18,7 @@ from eventguard.clock import Clock
 from eventguard.errors import InvalidInput
 from eventguard.events import service as events
 from eventguard.i18n import Message, t
-from eventguard.noise import service as noise
+from eventguard.noise import silencing
 from eventguard.noise.matchers import Matcher, MatcherError
 from eventguard.noise.models import Silence
 from eventguard.noise.schemas import SilenceCreate
@@ -122,7 +122,7 @@ def create(
         ) from None
     assert body.duration is not None
     start = clock.now()
-    silence = noise.create_silence(
+    silence = silencing.create_silence(
         db=db,
         event_id=event_id,
         matchers=[m.model_dump() for m in body.matchers],
@@ -147,13 +147,13 @@ def create(
 def listing(*, db: Session, event_id: int, lang: str, clock: Clock) -> str:
     """The event's pending and active silences, ending soonest first (at most 20 shown)."""
     now = clock.now()
-    found = noise.list_silences(db=db, event_id=event_id, at=now)
+    found = silencing.list_silences(db=db, event_id=event_id, at=now)
     if not found:
         return t("No active silences.", lang)
     timezone = events.get(db=db, event_id=event_id).timezone
     lines = [t("Silences ({count}):", lang, count=len(found))]
     for silence in found[:20]:
-        pending = noise.silence_state(silence, now) == "pending"
+        pending = silencing.silence_state(silence, now) == "pending"
         lines.append(
             t(
                 "#{id} {matchers} until {end}{pending}, by {who}: {comment}",
@@ -180,7 +180,7 @@ def expire(
         raise InvalidInput(
             Message("Name the silence to expire by its id: unsilence 12."), code="invalid_silence_id"
         )
-    silence = noise.expire_silence(
+    silence = silencing.expire_silence(
         db=db, event_id=event_id, silence_id=int(found.group(1)), actor=actor, clock=clock
     )
     return silence, t("Silence {id} expired.", lang, id=silence.id)

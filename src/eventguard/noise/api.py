@@ -14,7 +14,7 @@ from eventguard.events import service as events
 from eventguard.i18n import Message
 from eventguard.incidents import service as incidents
 from eventguard.inputs import Id
-from eventguard.noise import service
+from eventguard.noise import maintenance, service, silencing
 from eventguard.noise.schemas import (
     IncidentNoise,
     SilenceCreate,
@@ -41,8 +41,8 @@ def list_silences(
     """The event's pending and active silences (and expired ones when asked), ending soonest first."""
     event = events.get_by_slug(db=db, slug=slug)
     now = clock.now()
-    rows = service.list_silences(db=db, event_id=event.id, include_expired=expired, at=now)
-    return [service.silence_view(s, now) for s in rows]
+    rows = silencing.list_silences(db=db, event_id=event.id, include_expired=expired, at=now)
+    return [silencing.silence_view(s, now) for s in rows]
 
 
 @router.post("/events/{slug}/silences", status_code=201, response_model=SilenceRead, responses=errors(422))
@@ -56,7 +56,7 @@ def create_silence(
     if (body.ends_at is None) == (body.duration is None):
         raise InvalidInput(Message("Give either ends_at or duration."), code="silence_end_missing")
     end = body.ends_at if body.ends_at is not None else start + body.duration  # type: ignore[operator]
-    silence = service.create_silence(
+    silence = silencing.create_silence(
         db=db,
         event_id=event.id,
         matchers=[m.model_dump() for m in body.matchers],
@@ -68,7 +68,7 @@ def create_silence(
         clock=clock,
     )
     db.commit()
-    return service.silence_view(silence, clock.now())
+    return silencing.silence_view(silence, clock.now())
 
 
 @router.get("/events/{slug}/silences/{silence_id}", response_model=SilenceRead)
@@ -77,8 +77,8 @@ def get_silence(
 ) -> dict[str, Any]:
     """One silence, with its state (pending, active, expired)."""
     event = events.get_by_slug(db=db, slug=slug)
-    return service.silence_view(
-        service.get_silence(db=db, event_id=event.id, silence_id=silence_id), clock.now()
+    return silencing.silence_view(
+        silencing.get_silence(db=db, event_id=event.id, silence_id=silence_id), clock.now()
     )
 
 
@@ -89,11 +89,11 @@ def expire_silence(
     """Expire a silence now (it stays listed as expired); held incidents that still fire are
     released by the worker's next pass."""
     event = events.get_by_slug(db=db, slug=slug)
-    silence = service.expire_silence(
+    silence = silencing.expire_silence(
         db=db, event_id=event.id, silence_id=silence_id, actor=principal.actor, clock=clock
     )
     db.commit()
-    return service.silence_view(silence, clock.now())
+    return silencing.silence_view(silence, clock.now())
 
 
 @router.get("/events/{slug}/maintenance-windows", response_model=list[WindowRead])
@@ -104,8 +104,8 @@ def list_windows(
     event = events.get_by_slug(db=db, slug=slug)
     now = clock.now()
     spec = plans.get_active_plan(db=db, event_id=event.id)
-    found = [service.plan_window_view(item, rec, now) for item, rec in service.plan_windows(spec)]
-    found += [service.window_view(w, now) for w in service.list_windows(db=db, event_id=event.id)]
+    found = [maintenance.plan_window_view(item, rec, now) for item, rec in maintenance.plan_windows(spec)]
+    found += [maintenance.window_view(w, now) for w in maintenance.list_windows(db=db, event_id=event.id)]
     return found
 
 
@@ -118,7 +118,7 @@ def create_window(
     """An ad-hoc maintenance window (once, daily or weekly in the event's time zone); with
     ``status_page`` each occurrence is posted as the status page's scheduled maintenance."""
     event = events.get_by_slug(db=db, slug=slug)
-    window = service.create_window(
+    window = maintenance.create_window(
         db=db,
         event_id=event.id,
         timezone=event.timezone,
@@ -134,7 +134,7 @@ def create_window(
         known_components=[f.id for f in plans.get_active_plan(db=db, event_id=event.id).core_functions],
     )
     db.commit()
-    return service.window_view(window, clock.now())
+    return maintenance.window_view(window, clock.now())
 
 
 @router.delete("/events/{slug}/maintenance-windows/{window_id}", response_model=WindowRead)
@@ -143,11 +143,11 @@ def delete_window(
 ) -> dict[str, Any]:
     """Delete an ad-hoc maintenance window (the plan's change with the plan)."""
     event = events.get_by_slug(db=db, slug=slug)
-    window = service.delete_window(
+    window = maintenance.delete_window(
         db=db, event_id=event.id, window_id=window_id, actor=principal.actor, clock=clock
     )
     db.commit()
-    return service.window_view(window, clock.now())
+    return maintenance.window_view(window, clock.now())
 
 
 @router.get("/incidents/{incident_id}/noise", response_model=IncidentNoise)

@@ -13,7 +13,7 @@ from eventguard.clock import Clock, SystemClock
 from eventguard.errors import InvalidInput
 from eventguard.events import service as events
 from eventguard.i18n import Message, t
-from eventguard.noise import service
+from eventguard.noise import maintenance, silencing
 from eventguard.noise.matchers import Matcher, MatcherError
 from eventguard.plans import service as plans
 from eventguard.plans.types import parse_duration
@@ -78,7 +78,7 @@ def silence_create(
     with open_session() as db:
         found = events.get_by_slug(db=db, slug=event)
         begins = _when(start) or clock.now()
-        silence = service.create_silence(
+        silence = silencing.create_silence(
             db=db,
             event_id=found.id,
             matchers=_parsed(matchers),
@@ -110,11 +110,11 @@ def silence_list(
     with open_session() as db:
         found = events.get_by_slug(db=db, slug=event)
         table = Table("id", "state", "matchers", "starts", "ends", "by", "comment")
-        for row in service.list_silences(db=db, event_id=found.id, include_expired=expired, at=clock.now()):
+        for row in silencing.list_silences(db=db, event_id=found.id, include_expired=expired, at=clock.now()):
             shown = " ".join(str(Matcher.build(m["name"], m["op"], m["value"])) for m in row.matchers)
             table.add_row(
                 str(row.id),
-                service.silence_state(row, clock.now()),
+                silencing.silence_state(row, clock.now()),
                 shown,
                 row.starts_at.isoformat(),
                 row.ends_at.isoformat(),
@@ -133,7 +133,7 @@ def silence_expire(
     """Expire a silence now."""
     with open_session() as db:
         found = events.get_by_slug(db=db, slug=event)
-        service.expire_silence(
+        silencing.expire_silence(
             db=db, event_id=found.id, silence_id=silence_id, actor=Actor.cli(author), clock=CLOCK
         )
         db.commit()
@@ -163,7 +163,7 @@ def maintenance_create(
         begins = _when(start)
         assert begins is not None
         found = events.get_by_slug(db=db, slug=event)
-        window = service.create_window(
+        window = maintenance.create_window(
             db=db,
             event_id=found.id,
             timezone=found.timezone,
@@ -193,8 +193,8 @@ def maintenance_list(event: str = typer.Argument(..., help="Event slug.")) -> No
     with open_session() as db:
         found = events.get_by_slug(db=db, slug=event)
         spec = plans.get_active_plan(db=db, event_id=found.id)
-        views = [service.plan_window_view(item, rec, now) for item, rec in service.plan_windows(spec)]
-        views += [service.window_view(w, now) for w in service.list_windows(db=db, event_id=found.id)]
+        views = [maintenance.plan_window_view(item, rec, now) for item, rec in maintenance.plan_windows(spec)]
+        views += [maintenance.window_view(w, now) for w in maintenance.list_windows(db=db, event_id=found.id)]
     table = Table("id", "origin", "name", "repeat", "on now", "next start", "matchers")
     for view in views:
         shown = " ".join(f'{m["name"]}{m["op"]}"{m["value"]}"' for m in view["matchers"])
@@ -218,6 +218,8 @@ def maintenance_delete(
     """Delete an ad-hoc maintenance window."""
     with open_session() as db:
         found = events.get_by_slug(db=db, slug=event)
-        service.delete_window(db=db, event_id=found.id, window_id=window_id, actor=Actor.cli(), clock=CLOCK)
+        maintenance.delete_window(
+            db=db, event_id=found.id, window_id=window_id, actor=Actor.cli(), clock=CLOCK
+        )
         db.commit()
     console.print(t("Maintenance window {id} deleted.", settings().default_language, id=window_id))

@@ -1,6 +1,7 @@
-"""Noise control: silences and maintenance windows (API, CLI, console, plan), matched against alerts
-while the intake journal is processed (``rules_for`` once per batch, ``Ruleset.match`` per alert), and
-what they did to incidents: counted suppressions and held pages (``record``, ``hold``, ``release``).
+"""Noise control's rules at work: silences (``noise.silencing``) and maintenance windows
+(``noise.maintenance``, and the plan's), matched against alerts while the intake journal is processed
+(``rules_for`` once per batch, ``Ruleset.match`` per alert), and what they did to incidents: counted
+suppressions and held pages (``record``, ``hold``, ``release``).
 
 Keyword-only functions taking the session; they flush at most, the caller commits."""
 
@@ -8,23 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from eventguard.audit import service as audit
 from eventguard.audit.service import Actor
 from eventguard.clock import Clock
-from eventguard.errors import Conflict, InvalidInput, NotFound
-from eventguard.i18n import Message
 from eventguard.incidents import service as incidents
 from eventguard.incidents import timeline
 from eventguard.incidents.models import Incident
-from eventguard.noise import metrics
+from eventguard.noise import maintenance, metrics, silencing
 from eventguard.noise.flapping import KEY as FLAPPING_KEY
-from eventguard.noise.matchers import Matcher, MatcherError, all_match, build_all, check_set
+from eventguard.noise.matchers import Matcher, all_match, build_all
 from eventguard.noise.models import (
     AlertFlap,
     IncidentReminder,
@@ -34,10 +31,8 @@ from eventguard.noise.models import (
     Suppression,
 )
 from eventguard.noise.schemas import FlapRead, HoldRead, IncidentNoise, ReminderRead, SuppressionRead
-from eventguard.noise.windows import Recurrence, Repeat
 from eventguard.plans.schemas import PlanSpec
 
-MAX_SILENCE = timedelta(days=366)
 SAMPLE = 20  # fingerprints kept per suppression row
 
 
@@ -91,48 +86,6 @@ class Ruleset:
         return best[1] if best is not None else None
 
 
-def _matchers(items: Sequence[dict[str, str]]) -> list[Matcher]:
-    try:
-        found = build_all(items)
-        check_set(found)
-    except (MatcherError, KeyError) as exc:
-        raise InvalidInput(
-            Message("Bad matchers: {problem}.", {"problem": str(exc)}), code="invalid_matchers"
-        ) from None
-    return found
-
-
-def _describe_silence(silence: Silence) -> str:
-    shown = ", ".join(str(m) for m in build_all(silence.matchers))
-    return f"silence #{silence.id} by {silence.created_by} ({shown}): {silence.comment}"
-
-
-def _window_recurrence(window: MaintenanceWindow) -> Recurrence:
-    return Recurrence(
-        start=window.starts_at,
-        duration=timedelta(seconds=window.duration_seconds),
-        repeat=window.repeat,  # type: ignore[arg-type]
-        timezone=window.timezone,
-        until=window.until,
-    )
-
-
-def plan_windows(spec: PlanSpec) -> list[tuple[Any, Recurrence]]:
-    return [
-        (
-            item,
-            Recurrence(
-                start=item.start,
-                duration=item.duration,
-                repeat=item.repeat,
-                timezone=spec.event.timezone,
-                until=item.until,
-            ),
-        )
-        for item in spec.maintenance_windows
-    ]
-
-
 def rules_for(*, db: Session, event_id: int, spec: PlanSpec, at: datetime) -> Ruleset:
     """The silences and maintenance windows of the event in force at ``at`` (two indexed queries)."""
     found: list[Rule] = []
@@ -151,7 +104,7 @@ def rules_for(*, db: Session, event_id: int, spec: PlanSpec, at: datetime) -> Ru
             Rule(
                 "silence",
                 f"silence:{silence.id}",
-                _describe_silence(silence),
+                silencing.describe(silence),
                 tuple(build_all(silence.matchers)),
             )
         )
@@ -161,16 +114,16 @@ def rules_for(*, db: Session, event_id: int, spec: PlanSpec, at: datetime) -> Ru
             MaintenanceWindow.event_id == event_id,
             MaintenanceWindow.deleted_at.is_(None),
             MaintenanceWindow.starts_at <= at,
-            or_(MaintenanceWindow.until.is_(None), MaintenanceWindow.until > at - MAX_SILENCE),
+            or_(MaintenanceWindow.until.is_(None), MaintenanceWindow.until > at - silencing.MAX_SILENCE),
         )
         .order_by(MaintenanceWindow.id)
     )
     for window in windows:
-        start = _window_recurrence(window).covering(at)
+        start = maintenance.window_recurrence(window).covering(at)
         if start is not None:
             text = f"maintenance window #{window.id} {window.name} (from {start.isoformat()})"
             found.append(Rule("maintenance", f"window:{window.id}", text, tuple(build_all(window.matchers))))
-    for item, recurrence in plan_windows(spec):
+    for item, recurrence in maintenance.plan_windows(spec):
         start = recurrence.covering(at)
         if start is not None:
             name = item.name.en
@@ -337,288 +290,6 @@ def hold_of(*, db: Session, incident_id: int) -> PagingHold | None:
 
 
 # --- Silences ----------------------------------------------------------------------------------
-
-
-def create_silence(
-    *,
-    db: Session,
-    event_id: int,
-    matchers: Sequence[dict[str, str]],
-    starts_at: datetime | None,
-    ends_at: datetime,
-    comment: str,
-    actor: Actor,
-    source: str,
-    clock: Clock,
-) -> Silence:
-    built = _matchers(matchers)
-    now = clock.now()
-    start = starts_at or now
-    if ends_at <= start:
-        raise InvalidInput(Message("A silence must end after it starts."), code="silence_ends_before_start")
-    if ends_at - start > MAX_SILENCE:
-        raise InvalidInput(Message("A silence lasts at most a year."), code="silence_too_long")
-    if ends_at <= now:
-        raise InvalidInput(Message("A silence must end in the future."), code="silence_in_the_past")
-    silence = Silence(
-        event_id=event_id,
-        matchers=[m.as_dict() for m in built],
-        starts_at=start,
-        ends_at=ends_at,
-        comment=comment,
-        created_by=actor.name,
-        created_at=now,
-        source=source,
-    )
-    db.add(silence)
-    db.flush()
-    audit.record(
-        db=db,
-        actor=actor,
-        action="silence.create",
-        target_type="silence",
-        target_id=silence.id,
-        after=silence_view(silence, now),
-        clock=clock,
-    )
-    return silence
-
-
-def get_silence(*, db: Session, event_id: int, silence_id: int) -> Silence:
-    silence = db.get(Silence, silence_id)
-    if silence is None or silence.event_id != event_id:
-        raise NotFound(Message("No silence {id}.", {"id": silence_id}), code="silence_not_found")
-    return silence
-
-
-def silence_state(silence: Silence, at: datetime) -> str:
-    """Alertmanager's states: pending (not started), active, expired."""
-    if silence.expired_at is not None or silence.ends_at <= at:
-        return "expired"
-    return "pending" if silence.starts_at > at else "active"
-
-
-def silence_view(silence: Silence, at: datetime) -> dict[str, Any]:
-    return {
-        "id": silence.id,
-        "event_id": silence.event_id,
-        "matchers": list(silence.matchers),
-        "starts_at": silence.starts_at.isoformat(),
-        "ends_at": silence.ends_at.isoformat(),
-        "comment": silence.comment,
-        "created_by": silence.created_by,
-        "created_at": silence.created_at.isoformat(),
-        "source": silence.source,
-        "state": silence_state(silence, at),
-        "expired_at": silence.expired_at.isoformat() if silence.expired_at else None,
-        "expired_by": silence.expired_by,
-    }
-
-
-def list_silences(
-    *, db: Session, event_id: int, include_expired: bool = False, at: datetime
-) -> list[Silence]:
-    query = select(Silence).where(Silence.event_id == event_id)
-    if not include_expired:
-        query = query.where(Silence.expired_at.is_(None), Silence.ends_at > at)
-    return list(db.scalars(query.order_by(Silence.ends_at, Silence.id)))
-
-
-def expire_silence(*, db: Session, event_id: int, silence_id: int, actor: Actor, clock: Clock) -> Silence:
-    silence = get_silence(db=db, event_id=event_id, silence_id=silence_id)
-    now = clock.now()
-    if silence_state(silence, now) == "expired":
-        raise Conflict(
-            Message("Silence {id} has already expired.", {"id": silence_id}), code="silence_expired"
-        )
-    before = silence_view(silence, now)
-    silence.expired_at, silence.expired_by = now, actor.name
-    if silence.starts_at > now:
-        silence.starts_at = now
-    silence.ends_at = now
-    audit.record(
-        db=db,
-        actor=actor,
-        action="silence.expire",
-        target_type="silence",
-        target_id=silence.id,
-        before=before,
-        after=silence_view(silence, now),
-        clock=clock,
-    )
-    return silence
-
-
-# --- Ad-hoc maintenance windows ----------------------------------------------------------------
-
-
-def create_window(
-    *,
-    db: Session,
-    event_id: int,
-    timezone: str,
-    name: str,
-    matchers: Sequence[dict[str, str]],
-    starts_at: datetime,
-    duration: timedelta,
-    repeat: Repeat,
-    until: datetime | None,
-    actor: Actor,
-    clock: Clock,
-    status_page: dict[str, Any] | None = None,
-    known_components: Sequence[str] = (),
-) -> MaintenanceWindow:
-    """``status_page``: {components, title, body, announce_before (timedelta), notify} or None;
-    its components must be among ``known_components`` (the plan's core functions)."""
-    built = _matchers(matchers)
-    posted = _status_page(status_page, known_components) if status_page is not None else None
-    if duration <= timedelta(0):
-        raise InvalidInput(Message("A maintenance window needs a positive duration."), code="window_duration")
-    step = {"daily": timedelta(days=1), "weekly": timedelta(weeks=1)}.get(repeat)
-    if step is not None and duration > step:
-        raise InvalidInput(
-            Message(
-                "A {repeat} maintenance window lasts at most {step}.", {"repeat": repeat, "step": str(step)}
-            ),
-            code="window_duration",
-        )
-    if until is not None and until <= starts_at:
-        raise InvalidInput(Message("A maintenance window must end after it starts."), code="window_until")
-    now = clock.now()
-    window = MaintenanceWindow(
-        event_id=event_id,
-        name=name,
-        matchers=[m.as_dict() for m in built],
-        starts_at=starts_at,
-        duration_seconds=int(duration.total_seconds()),
-        repeat=repeat,
-        until=until,
-        timezone=timezone,
-        created_by=actor.name,
-        created_at=now,
-        status_page=posted,
-    )
-    db.add(window)
-    db.flush()
-    audit.record(
-        db=db,
-        actor=actor,
-        action="maintenance_window.create",
-        target_type="maintenance_window",
-        target_id=window.id,
-        after=window_view(window, now),
-        clock=clock,
-    )
-    return window
-
-
-def _status_page(value: dict[str, Any], known: Sequence[str]) -> dict[str, Any]:
-    unknown = sorted(set(value["components"]) - set(known))
-    if unknown:
-        raise InvalidInput(
-            Message("The plan has no core function {functions}.", {"functions": ", ".join(unknown)}),
-            code="unknown_core_function",
-        )
-    if not value.get("components"):
-        raise InvalidInput(
-            Message("Name the core functions the maintenance affects on the status page."),
-            code="window_components",
-        )
-    announce = value.get("announce_before")
-    if announce is None:
-        announce = timedelta(hours=24)
-    if announce < timedelta(0) or announce > MAX_SILENCE:
-        raise InvalidInput(
-            Message("announce_before must be between 0 and a year."), code="window_announce_before"
-        )
-    return {
-        "components": list(value["components"]),
-        "title": value.get("title"),
-        "body": value.get("body"),
-        "announce_before_seconds": int(announce.total_seconds()),
-        "notify": bool(value.get("notify", True)),
-    }
-
-
-def window_view(window: MaintenanceWindow, at: datetime) -> dict[str, Any]:
-    recurrence = _window_recurrence(window)
-    on = recurrence.covering(at) if window.deleted_at is None else None
-    upcoming = recurrence.next_start(at) if window.deleted_at is None else None
-    return {
-        "id": window.id,
-        "origin": "api",
-        "name": window.name,
-        "matchers": list(window.matchers),
-        "starts_at": window.starts_at.isoformat(),
-        "duration_seconds": window.duration_seconds,
-        "repeat": window.repeat,
-        "until": window.until.isoformat() if window.until else None,
-        "timezone": window.timezone,
-        "created_by": window.created_by,
-        "active": on is not None,
-        "current_start": on.isoformat() if on else None,
-        "next_start": upcoming.isoformat() if upcoming else None,
-        "status_page": window.status_page,
-    }
-
-
-def plan_window_view(item: Any, recurrence: Recurrence, at: datetime) -> dict[str, Any]:
-    on, upcoming = recurrence.covering(at), recurrence.next_start(at)
-    return {
-        "id": item.id,
-        "origin": "plan",
-        "name": item.name.en,
-        "matchers": [{"name": m.name, "op": m.op, "value": m.value} for m in item.matchers],
-        "starts_at": item.start.isoformat(),
-        "duration_seconds": int(item.duration.total_seconds()),
-        "repeat": item.repeat,
-        "until": item.until.isoformat() if item.until else None,
-        "timezone": recurrence.timezone,
-        "created_by": "plan",
-        "active": on is not None,
-        "current_start": on.isoformat() if on else None,
-        "next_start": upcoming.isoformat() if upcoming else None,
-        "status_page": (
-            {
-                "components": list(item.status_page.components),
-                "title": item.status_page.title.model_dump(by_alias=True) if item.status_page.title else None,
-                "body": item.status_page.body.model_dump(by_alias=True) if item.status_page.body else None,
-                "announce_before_seconds": int(item.status_page.announce_before.total_seconds()),
-                "notify": item.status_page.notify,
-            }
-            if item.status_page is not None
-            else None
-        ),
-    }
-
-
-def list_windows(*, db: Session, event_id: int) -> list[MaintenanceWindow]:
-    query = select(MaintenanceWindow).where(
-        MaintenanceWindow.event_id == event_id, MaintenanceWindow.deleted_at.is_(None)
-    )
-    return list(db.scalars(query.order_by(MaintenanceWindow.id)))
-
-
-def delete_window(
-    *, db: Session, event_id: int, window_id: int, actor: Actor, clock: Clock
-) -> MaintenanceWindow:
-    window = db.get(MaintenanceWindow, window_id)
-    if window is None or window.event_id != event_id or window.deleted_at is not None:
-        raise NotFound(
-            Message("No maintenance window {id}.", {"id": window_id}), code="maintenance_window_not_found"
-        )
-    now = clock.now()
-    window.deleted_at = now
-    audit.record(
-        db=db,
-        actor=actor,
-        action="maintenance_window.delete",
-        target_type="maintenance_window",
-        target_id=window.id,
-        before=window_view(window, now),
-        clock=clock,
-    )
-    return window
 
 
 def incident_noise(*, db: Session, incident_id: int) -> IncidentNoise:

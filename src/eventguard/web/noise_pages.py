@@ -24,6 +24,7 @@ from eventguard.events.models import Event
 from eventguard.i18n import Message
 from eventguard.incidents.models import Incident
 from eventguard.inputs import CleanStr, FormText
+from eventguard.noise import maintenance, silencing
 from eventguard.noise import service as noise
 from eventguard.noise.matchers import Matcher, MatcherError
 from eventguard.plans import service as plans
@@ -119,12 +120,12 @@ def _silences_page(
     now = clock.now()
     rows = [
         {
-            **noise.silence_view(s, now),
+            **silencing.silence_view(s, now),
             "shown": _shown(s.matchers),
             "ends_local": local_time(s.ends_at, event.timezone),
             "starts_local": local_time(s.starts_at, event.timezone),
         }
-        for s in noise.list_silences(db=db, event_id=event.id, include_expired=True, at=now)
+        for s in silencing.list_silences(db=db, event_id=event.id, include_expired=True, at=now)
     ]
     rows.sort(key=lambda r: (r["state"] == "expired", r["ends_at"]))
     token = csrf.FormToken(request, settings)
@@ -153,8 +154,8 @@ def _windows_page(
     event = _event(db, slug)
     now = clock.now()
     spec = plans.get_active_plan(db=db, event_id=event.id)
-    views = [noise.plan_window_view(item, rec, now) for item, rec in noise.plan_windows(spec)]
-    views += [noise.window_view(w, now) for w in noise.list_windows(db=db, event_id=event.id)]
+    views = [maintenance.plan_window_view(item, rec, now) for item, rec in maintenance.plan_windows(spec)]
+    views += [maintenance.window_view(w, now) for w in maintenance.list_windows(db=db, event_id=event.id)]
     for view in views:
         view["shown"] = _shown(view["matchers"])
         view["next_local"] = (
@@ -224,13 +225,15 @@ def noise_index(request: Request, db: DbSession, clock: ClockDep, principal: Sig
     for event in events.list_events(db=db):
         spec = plans.get_active_plan(db=db, event_id=event.id)
         windows = [
-            w for w in noise.list_windows(db=db, event_id=event.id) if noise.window_view(w, now)["active"]
+            w
+            for w in maintenance.list_windows(db=db, event_id=event.id)
+            if maintenance.window_view(w, now)["active"]
         ]
-        planned = [i for i, rec in noise.plan_windows(spec) if rec.covering(now) is not None]
+        planned = [i for i, rec in maintenance.plan_windows(spec) if rec.covering(now) is not None]
         silences = [
             s
-            for s in noise.list_silences(db=db, event_id=event.id, at=now)
-            if noise.silence_state(s, now) == "active"
+            for s in silencing.list_silences(db=db, event_id=event.id, at=now)
+            if silencing.silence_state(s, now) == "active"
         ]
         rows.append({"event": event, "silences": len(silences), "windows": len(windows) + len(planned)})
     return render(request, "noise/index.html", {"user": principal.user, "rows": rows})
@@ -267,7 +270,7 @@ def silence_create(
             raise InvalidInput(
                 Message("Say why: the comment is shown on every incident it holds."), code="comment_missing"
             )
-        noise.create_silence(
+        silencing.create_silence(
             db=db,
             event_id=event.id,
             matchers=_matchers(matchers),
@@ -306,7 +309,7 @@ def silence_expire(
     csrf_token: str = Form(""),
 ) -> Response:
     def work(event: Event) -> None:
-        noise.expire_silence(
+        silencing.expire_silence(
             db=db, event_id=event.id, silence_id=parse_id(silence_id), actor=principal.actor, clock=clock
         )
 
@@ -381,7 +384,7 @@ def window_create(
                 "announce_before": _duration(announce_before or "0m"),
                 "notify": bool(notify),
             }
-        noise.create_window(
+        maintenance.create_window(
             db=db,
             event_id=event.id,
             timezone=event.timezone,
@@ -424,7 +427,7 @@ def window_delete(
     csrf_token: str = Form(""),
 ) -> Response:
     def work(event: Event) -> None:
-        noise.delete_window(
+        maintenance.delete_window(
             db=db, event_id=event.id, window_id=parse_id(window_id), actor=principal.actor, clock=clock
         )
 
