@@ -1,7 +1,7 @@
 """Silences from the war room: ``silence MATCHER… DURATION [COMMENT]`` (``静默 …``), ``silences``
 (``静默列表``) and ``unsilence ID`` (``取消静默 ID``). The text is read into the API's own request
 shape (``noise.schemas.SilenceCreate``, so it is validated exactly as the API validates it) and
-created, listed and expired with the services the API routes call (``eventguard.noise.service``),
+created, listed and expired with the services the API routes call (``eventguard.noise.silencing``),
 the platform as the silence's source and the actor type of its audit entry."""
 
 from __future__ import annotations
