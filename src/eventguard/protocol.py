@@ -13,6 +13,7 @@ is pinned in the lock file."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import uuid
@@ -22,7 +23,7 @@ import orjson
 
 from eventguard.alerts.intake_api import MAX_BODY
 from eventguard.alerts.journal import metrics
-from eventguard.alerts.journal.accept import Accepter
+from eventguard.alerts.journal.accept import Accepted, Accepter
 from eventguard.comms.statuspage.protocol import ANSWERED, StatusPageProtocol, _application
 from eventguard.errors import EventGuardError, PayloadTooLarge, error_body
 from eventguard.i18n import Message, from_accept_language, normalize_language, t
@@ -64,7 +65,7 @@ class _InFlight:
 
 class EventGuardProtocol(StatusPageProtocol):
     _intake: tuple[str, bytearray] | None = None
-    _intake_bound: tuple[Accepter, list[tuple[bytes, bytes]], str] | None = None
+    _intake_bound: tuple[Accepter, bytes, str] | None = None
 
     def on_headers_complete(self) -> None:
         if self.parser.get_method() == b"POST" and self.url.startswith(b"/api/v1/integrations/"):
@@ -97,7 +98,7 @@ class EventGuardProtocol(StatusPageProtocol):
                 return None  # chunked: the route counts it against the limit as it arrives
         return kind
 
-    def _bind_intake(self) -> tuple[Accepter, list[tuple[bytes, bytes]], str] | None:
+    def _bind_intake(self) -> tuple[Accepter, bytes, str] | None:
         bound = self._intake_bound
         if bound is None:
             application = _application(self.app)
@@ -106,8 +107,10 @@ class EventGuardProtocol(StatusPageProtocol):
             if accepter is None:
                 return None
             settings = state.settings  # type: ignore[union-attr]
-            headers = header_list(DEFAULT_POLICY, https=is_https(settings.base_url))
-            bound = (accepter, [*headers, (b"cache-control", b"no-store")], settings.default_language)
+            headers = [*header_list(DEFAULT_POLICY, https=is_https(settings.base_url))]
+            headers.append((b"cache-control", b"no-store"))
+            lines = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+            bound = (accepter, lines, settings.default_language)
             self._intake_bound = bound  # looked up once per connection
         return bound
 
@@ -126,70 +129,88 @@ class EventGuardProtocol(StatusPageProtocol):
         kind, body = self._intake
         self._intake = None
         self.flow.pause_reading()  # nothing more from this connection until this one is answered
-        task = self.loop.create_task(self._accept(kind, bytes(body)))
-        task.add_done_callback(self.tasks.discard)
-        self.tasks.add(task)
+        self._accept(kind, bytes(body))
 
-    async def _accept(self, kind: str, body: bytes) -> None:
+    def _accept(self, kind: str, body: bytes) -> None:
+        """Checked here, on the loop; answered from the journal's callback once committed (no task)."""
         bound = self._intake_bound
         assert bound is not None
-        accepter, security, default_language = bound
+        accepter, _lines, default_language = bound
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in self.headers}
         try:
             if len(body) > MAX_BODY:
                 message = Message("The request body is larger than {limit} bytes.", {"limit": MAX_BODY})
                 raise PayloadTooLarge(message, details={"limit": MAX_BODY}, code="payload_too_large")
-            accepted = await accepter.accept(kind, body, headers)
+            prepared = accepter.prepare(kind, body, headers)
         except EventGuardError as exc:
-            metrics.REFUSED.labels(exc.code).inc()
-            shaped = accepter.refusal(kind, exc)  # the format's own shape, e.g. PagerDuty's
-            if shaped is not None:
-                self._answer(*shaped, security)
+            self._refuse(accepter, kind, exc, headers, default_language)
+            return
+        except Exception as exc:  # a fault of ours while checking: the route's 500, with a request id
+            self._internal_error(exc, headers, default_language)
+            return
+
+        def committed(outcome: int | BaseException) -> None:
+            if isinstance(outcome, BaseException):  # the journal could not be written
+                self._internal_error(outcome, headers, default_language)
                 return
-            envelope = {"error": exc.to_dict(_language(headers, default_language))}
-            self._answer(exc.status_code, envelope, security, extra=exc.headers())
+            requests, alerts = _accept_counters(kind)
+            requests.inc()
+            alerts.inc(len(prepared.batch.alerts))
+            accepted = Accepted(outcome, prepared.integration, prepared.batch)
+            self._answer(*accepter.answer(kind, accepted))
+
+        accepter.writer.submit(prepared.append, committed)
+
+    def _refuse(
+        self, accepter: Accepter, kind: str, exc: EventGuardError, headers: dict[str, str], default: str
+    ) -> None:
+        metrics.REFUSED.labels(exc.code).inc()
+        shaped = accepter.refusal(kind, exc)  # the format's own shape, e.g. PagerDuty's
+        if shaped is not None:
+            self._answer(*shaped)
             return
-        except Exception as exc:  # the journal could not be written: the route's 500, with a request id
-            request_id = uuid.uuid4().hex
-            log.exception("unhandled_error", error=repr(exc), request_id=request_id)
-            text = t("Internal error; it has been logged.", _language(headers, default_language))
-            self._answer(
-                500,
-                error_body("internal_error", text, {"request_id": request_id}),
-                security,
-                request_id=request_id,
-            )
-            return
-        metrics.ACCEPTED_REQUESTS.labels(kind).inc()
-        metrics.ACCEPTED_ALERTS.labels(kind).inc(len(accepted.batch.alerts))
-        self._answer(*accepter.answer(kind, accepted), security)
+        envelope = {"error": exc.to_dict(_language(headers, default))}
+        self._answer(exc.status_code, envelope, extra=exc.headers())
+
+    def _internal_error(self, exc: BaseException, headers: dict[str, str], default: str) -> None:
+        request_id = uuid.uuid4().hex
+        log.error("unhandled_error", error=repr(exc), request_id=request_id, exc_info=exc)
+        text = t("Internal error; it has been logged.", _language(headers, default))
+        body = error_body("internal_error", text, {"request_id": request_id})
+        self._answer(500, body, request_id=request_id)
 
     def _answer(
         self,
         status: int,
         body: dict[str, Any],
-        security: list[tuple[bytes, bytes]],
         *,
         extra: dict[str, str] | None = None,
         request_id: str | None = None,
     ) -> None:
         if self.transport.is_closing():
             return
+        bound = self._intake_bound
+        assert bound is not None
         payload = orjson.dumps(body)
-        keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
-        reason = _REASONS.get(status, b"")
-        lines = [b"HTTP/1.1 %d %s\r\n" % (status, reason)]
+        # Not kept alive for HTTP/1.0, a client that asked to close, a 413 (its body was not read)
+        # or a server that is shutting down (uvicorn's shutdown() clears the cycle's keep_alive).
+        keep_alive = (
+            self.cycle.keep_alive
+            and status != 413
+            and self.parser.get_http_version() != "1.0"
+            and self.parser.should_keep_alive()
+        )
+        lines = [b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b""))]
         lines += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
         lines += [
-            b"content-type: application/json\r\n",
-            b"content-length: %d\r\n" % len(payload),
-            b"x-request-id: " + (request_id or _request_id()).encode("ascii") + b"\r\n",
+            b"content-type: application/json\r\ncontent-length: %d\r\nx-request-id: " % len(payload),
+            (request_id or _request_id()).encode("ascii"),
+            b"\r\n",
+            bound[1],
         ]
-        lines += [name + b": " + value + b"\r\n" for name, value in security]
         lines += [f"{name}: {value}\r\n".encode("latin-1") for name, value in (extra or {}).items()]
-        if not keep_alive or status == 413:
+        if not keep_alive:
             lines.append(b"connection: close\r\n")
-            keep_alive = False
         lines += [b"\r\n", payload]
         self.transport.write(b"".join(lines))
         self.cycle = ANSWERED
@@ -198,6 +219,12 @@ class EventGuardProtocol(StatusPageProtocol):
         else:
             self.server_state.total_requests += 1
             self.transport.close()
+
+
+@functools.cache
+def _accept_counters(kind: str) -> tuple[Any, Any]:
+    """The accepted-requests and accepted-alerts counters of ``kind`` (``labels`` looked up once)."""
+    return metrics.ACCEPTED_REQUESTS.labels(kind), metrics.ACCEPTED_ALERTS.labels(kind)
 
 
 def _request_id() -> str:

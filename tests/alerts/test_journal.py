@@ -183,9 +183,9 @@ def test_concurrent_appends_share_commits(
     commits: list[int] = []
     write = accepter.writer.write
 
-    def counting_write(appends: Any) -> list[int]:
+    def counting_write(appends: Any, *held: Any) -> list[int]:
         commits.append(len(appends))
-        return write(appends)  # the real commit runs; this only counts
+        return write(appends, *held)  # the real commit runs; this only counts
 
     accepter.writer.write = counting_write  # type: ignore[method-assign]
     headers = {"authorization": f"Bearer {token}"}

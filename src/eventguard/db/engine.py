@@ -4,6 +4,7 @@ turns between writers (writelock.py)."""
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,13 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from eventguard.db.writelock import WriterTurns
 
 WRITE_OPTION = "eventguard_write"
+_TURNS: weakref.WeakKeyDictionary[Engine, WriterTurns] = weakref.WeakKeyDictionary()
+
+
+def writer_turns(engine: Engine) -> WriterTurns | None:
+    """The fair write turns of a SQLite file's engine (None for PostgreSQL or in-memory SQLite), for
+    code that writes on a raw DBAPI connection of the engine's pool and takes its turn itself."""
+    return _TURNS.get(engine)
 
 
 def _prepare_sqlite_file(url: str) -> str | None:
@@ -117,7 +125,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if database and "poolclass" not in kwargs:  # in-memory databases keep SQLAlchemy's own pool
             kwargs = {**pooled, **kwargs}
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **kwargs)
-        _install_sqlite_pragmas(engine, WriterTurns(database) if database else None)
+        turns = WriterTurns(database) if database else None
+        _install_sqlite_pragmas(engine, turns)
+        if turns is not None:
+            _TURNS[engine] = turns
         return engine
     if "poolclass" not in kwargs:
         kwargs = {**pooled, **kwargs}

@@ -47,6 +47,15 @@ class KnownIntegration:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """A request that passed every check: its row, ready to be appended."""
+
+    append: Append
+    integration: KnownIntegration
+    batch: ParsedBatch
+
+
+@dataclass(frozen=True)
 class Accepted:
     journal_id: int
     integration: KnownIntegration
@@ -180,7 +189,8 @@ class Accepter:
         pinned = pin(payload, batch) if pin is not None else None
         return integration, batch, body if pinned is None else orjson.dumps(pinned)
 
-    async def accept(self, kind: str, body: bytes, headers: Headers) -> Accepted:
+    def prepare(self, kind: str, body: bytes, headers: Headers) -> Prepared:
+        """``check``, and the journal row of the request."""
         integration, batch, stored = self.check(kind, body, headers)
         append = Append(
             event_id=integration.event_id,
@@ -190,7 +200,11 @@ class Accepter:
             body=stored,
             alert_count=len(batch.alerts),
         )
-        return Accepted(await self.writer.append(append), integration, batch)
+        return Prepared(append, integration, batch)
+
+    async def accept(self, kind: str, body: bytes, headers: Headers) -> Accepted:
+        prepared = self.prepare(kind, body, headers)
+        return Accepted(await self.writer.append(prepared.append), prepared.integration, prepared.batch)
 
     def answer(self, kind: str, accepted: Accepted) -> tuple[int, dict[str, Any]]:
         """The format's own 2xx answer (PagerDuty's 202 with the ``dedup_key``), or ours."""
