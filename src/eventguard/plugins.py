@@ -82,10 +82,15 @@ def alert_formats() -> dict[str, CheckedFormat]:
 class CheckedFormat:
     """An alert format behind ``checked_payload``; every other attribute is the format's own."""
 
+    # The optional hooks a format may define (alerts/formats/base.py), looked up once: on the accept
+    # path every missing one was a failed attribute lookup per request.
+    HOOKS = ("request_token", "check_request", "journal_payload", "accepted_answer", "refused_answer")
+
     def __init__(self, inner: AlertFormat) -> None:
         self.inner = inner
         self.name = inner.name
         self.sender: str = getattr(inner, "sender", None) or inner.name
+        self.hooks: dict[str, Any] = {name: getattr(inner, name, None) for name in self.HOOKS}
 
     def parse(self, payload: Any, *, received_at: datetime, plain: bool = False) -> ParsedBatch:
         """``plain``: the caller knows ``checked_payload`` would let ``payload`` through unchanged

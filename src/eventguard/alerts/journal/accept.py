@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -156,12 +157,15 @@ class Accepter:
             raise NotFound(Message("No alert format {kind}.", {"kind": kind}), code="unknown_format")
         return found
 
-    def check(self, kind: str, body: bytes, headers: Headers) -> tuple[KnownIntegration, ParsedBatch, bytes]:
+    def check(
+        self, kind: str, body: bytes, headers: Headers, received: datetime | None = None
+    ) -> tuple[KnownIntegration, ParsedBatch, bytes]:
         """Everything but the append: the integration, the parsed batch and the bytes to journal.
         Raises the request's own error (401, 403, 400 …)."""
         fmt = self.format(kind)
-        received = self.clock.now()
-        token_of: Callable[[Any, Headers], str | None] | None = getattr(fmt, "request_token", None)
+        if received is None:
+            received = self.clock.now()
+        token_of: Callable[[Any, Headers], str | None] | None = fmt.hooks["request_token"]
         payload: Any = None
         if token_of is not None:  # the token is in the body (PagerDuty's routing_key)
             payload = decode_json(body)
@@ -175,7 +179,7 @@ class Accepter:
                 code="wrong_integration_kind",
                 details={"integration_kind": integration.kind, "endpoint": kind},
             )
-        verify: Callable[..., None] | None = getattr(fmt, "check_request", None)
+        verify: Callable[..., None] | None = fmt.hooks["check_request"]
         if verify is not None:
             verify(secret=integration.hmac_secret, body=body, headers=headers, received_at=received)
         if not integration.event_ready:
@@ -185,18 +189,19 @@ class Accepter:
         if payload is None:
             payload = decode_json(body)
         batch = fmt.parse(payload, received_at=received, plain=plain_json(body))
-        pin: Callable[[Any, ParsedBatch], Any] | None = getattr(fmt, "journal_payload", None)
+        pin: Callable[[Any, ParsedBatch], Any] | None = fmt.hooks["journal_payload"]
         pinned = pin(payload, batch) if pin is not None else None
         return integration, batch, body if pinned is None else orjson.dumps(pinned)
 
     def prepare(self, kind: str, body: bytes, headers: Headers) -> Prepared:
         """``check``, and the journal row of the request."""
-        integration, batch, stored = self.check(kind, body, headers)
+        received = self.clock.now()
+        integration, batch, stored = self.check(kind, body, headers, received)
         append = Append(
             event_id=integration.event_id,
             integration_id=integration.id,
             kind=kind,
-            received_at=self.clock.now(),
+            received_at=received,
             body=stored,
             alert_count=len(batch.alerts),
         )
@@ -208,9 +213,9 @@ class Accepter:
 
     def answer(self, kind: str, accepted: Accepted) -> tuple[int, dict[str, Any]]:
         """The format's own 2xx answer (PagerDuty's 202 with the ``dedup_key``), or ours."""
-        shaped: Callable[[ParsedBatch, int], tuple[int, dict[str, Any]]] | None = getattr(
-            self.format(kind), "accepted_answer", None
-        )
+        shaped: Callable[[ParsedBatch, int], tuple[int, dict[str, Any]]] | None = self.format(kind).hooks[
+            "accepted_answer"
+        ]
         if shaped is not None:
             return shaped(accepted.batch, accepted.journal_id)
         return 200, {
@@ -225,7 +230,5 @@ class Accepter:
             fmt = self.format(kind)
         except NotFound:
             return None
-        shaped: Callable[[EventGuardError], tuple[int, dict[str, Any]]] | None = getattr(
-            fmt, "refused_answer", None
-        )
+        shaped: Callable[[EventGuardError], tuple[int, dict[str, Any]]] | None = fmt.hooks["refused_answer"]
         return shaped(exc) if shaped is not None else None
