@@ -77,7 +77,7 @@ class WriterTurns:
 
 
 def _wait_for(writer: int) -> None:
-    deadline, pause = time.monotonic() + TURN_TIMEOUT_S, 0.0005
+    deadline, pause = time.monotonic() + TURN_TIMEOUT_S, 0.0001
     while True:
         try:
             fcntl.flock(writer, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -88,4 +88,4 @@ def _wait_for(writer: int) -> None:
                     f"database is locked: no write turn within {TURN_TIMEOUT_S:g} s"
                 ) from None
             time.sleep(pause)
-            pause = min(pause * 2, 0.005)
+            pause = min(pause * 1.5, 0.005)
