@@ -256,3 +256,16 @@ def test_alias_expansion_is_bounded_whatever_its_shape(levels: int, width: int) 
         lines.append(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * width)}]")
     lines.append(f"event: *a{levels}")
     _assert_validated("\n".join(lines) + "\n")
+
+
+def test_plain_json_reads_escapes_in_pairs() -> None:
+    """An escaped backslash before b, f or u is a backslash and a letter, not a control character;
+    a real \\b, \\f or \\u escape (also after an escaped backslash) still asks for the walk."""
+    assert plain_json(rb'{"a": "C:\\build\\file\\user"}')
+    assert not plain_json(rb'{"a": "bell\bhere"}')
+    assert not plain_json(rb'{"a": "x\u0001"}')
+    assert not plain_json(rb'{"a": "\\\u0001"}')
+    assert not plain_json(rb'{"a": "\\\\\f"}')
+    for body in (rb'{"a": "C:\\build"}', rb'{"a": "\\\u0001"}', rb'{"a": "\u00e9"}'):
+        payload = json.loads(body)
+        assert (checked_payload(payload, "test") is payload) or not plain_json(body)

@@ -220,12 +220,17 @@ class PayloadCheck:
         return self._pairs(found, where, value_limit)
 
     def _pairs(self, found: dict[str, Any], where: Loc, value_limit: int) -> dict[str, str] | None:
-        for name, value in found.items():  # the usual case, all valid, in the fewest steps
-            if not (type(value) is str and len(value) <= value_limit and 0 < len(name) <= MAX_KEY):
-                break
-            if name[0].isspace() or name[-1].isspace():
-                break
-        else:
+        if not found:
+            return {}
+        # The usual case, all valid, in loops that run in C: every value a str within its limit,
+        # every name (a str: JSON keys are) not blank and within MAX_KEY.
+        values = found.values()
+        if (
+            set(map(type, values)) == {str}
+            and max(map(len, values)) <= value_limit
+            and max(map(len, found)) <= MAX_KEY
+            and all(map(str.strip, found))
+        ):
             return dict(found)
         valid = True
         for name, value in found.items():
