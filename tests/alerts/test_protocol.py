@@ -176,3 +176,58 @@ def test_keep_alive_requests_on_one_connection(
     assert [a.status_code for a in answers] == [200] * 20
     assert len({a.json()["journal_id"] for a in answers}) == 20
     assert CountingProtocol.answered == 20
+
+
+def test_a_journal_that_cannot_be_written_answers_500_and_loses_nothing_after(
+    servers: tuple[str, str], database: Any, db: Session, event: Event, clock: FrozenClock
+) -> None:
+    """A commit that fails (here a trigger refusing the insert) gives every request of it the 500
+    envelope with a request id, through the protocol and the route alike; once the cause is gone the
+    next request is journaled (on SQLite the writer's held connection was discarded and reopened)."""
+    token = _token(db, event, clock, "alertmanager")
+    headers = {"Authorization": f"Bearer {token}"}
+    before = db.scalar(select(func.count()).select_from(JournalEntry))
+    db.rollback()  # holds no lock on the table the DDL below changes
+    if database.is_sqlite:
+        create = [
+            "CREATE TRIGGER journal_refuses BEFORE INSERT ON intake_journal "
+            "BEGIN SELECT RAISE(ABORT, 'journal refuses'); END"
+        ]
+        drop = ["DROP TRIGGER journal_refuses"]
+    else:
+        create = [
+            "CREATE FUNCTION journal_refuses() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'journal refuses'; END $$",
+            "CREATE TRIGGER journal_refuses BEFORE INSERT ON intake_journal "
+            "FOR EACH ROW EXECUTE FUNCTION journal_refuses()",
+        ]
+        drop = ["DROP TRIGGER journal_refuses ON intake_journal", "DROP FUNCTION journal_refuses()"]
+    with database.engine.begin() as conn:
+        for statement in create:
+            conn.exec_driver_sql(statement)
+    try:
+        for url in servers:
+            failed = httpx.post(
+                f"{url}/api/v1/integrations/alertmanager",
+                json=am_payload(am_alert("X", instance="refused")),
+                headers=headers,
+                timeout=10,
+            )
+            assert failed.status_code == 500, failed.text
+            assert failed.json()["error"]["code"] == "internal_error"
+            assert failed.json()["error"]["details"]["request_id"] == failed.headers["x-request-id"]
+    finally:
+        with database.engine.begin() as conn:
+            for statement in drop:
+                conn.exec_driver_sql(statement)
+    for url in servers:
+        accepted = httpx.post(
+            f"{url}/api/v1/integrations/alertmanager",
+            json=am_payload(am_alert("X", instance="after")),
+            headers=headers,
+            timeout=10,
+        )
+        assert accepted.status_code == 200, accepted.text
+    db.rollback()  # a fresh snapshot
+    assert db.scalar(select(func.count()).select_from(JournalEntry)) == before + 2
+    assert CountingProtocol.answered == 2  # the protocol answered its two itself
