@@ -16,6 +16,7 @@ from eventguard.alerts.formats.base import AlertIn, ParsedBatch
 from eventguard.alerts.models import Alert, AlertBatch, alert_table
 from eventguard.audit.service import Actor
 from eventguard.clock import Clock
+from eventguard.db.bulk import insert_rows
 from eventguard.events.models import Event
 from eventguard.incidents import grouping
 from eventguard.incidents import service as incidents
@@ -460,15 +461,16 @@ def _insert_fresh(
     clock: Clock,
     incident_of: dict[int, int],
 ) -> None:
-    """Insert unseen fingerprints with one Core ``INSERT`` over all rows (executemany: no ORM
-    objects, no RETURNING — nothing later needs them); if a concurrent transaction inserted one of
-    them first (unique violation), fall back to one savepoint per alert and take the winner's row."""
+    """Insert unseen fingerprints with one ``INSERT`` over all rows (executemany through
+    ``db.bulk.insert_rows``: no ORM objects, no RETURNING — nothing later needs them); if a
+    concurrent transaction inserted one of them first (unique violation), fall back to one
+    savepoint per alert and take the winner's row."""
     if not fresh:
         return
     values = [_new_values(event_id, item, group_by, clock, incident_of.get(id(item))) for item in fresh]
     try:
         with db.begin_nested():
-            db.execute(insert(alert_table), values)
+            insert_rows(db, alert_table, values)
     except IntegrityError:
         for item, row_values in zip(fresh, values, strict=True):
             _insert_or_lock(db, event_id, item, row_values)
