@@ -77,3 +77,33 @@ def test_a_unique_violation_is_sqlalchemys_integrity_error(db: Session, event: E
         insert_rows(db, alert_table, [_row(event, 6), _row(event, 5)])
     db.rollback()
     assert _stored(db, "fp-6") == []
+
+
+def test_ids_come_back_in_the_order_of_the_rows(
+    db: Session, event: Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventguard.alerts.models import alert_batch_table
+    from eventguard.db import bulk
+
+    monkeypatch.setattr(bulk, "SQLITE_MAX_VARIABLES", 6 * 7)  # 7 rows per statement: 5 statements
+    rows = [
+        {
+            "event_id": event.id,
+            "integration_id": None,
+            "source": f"source-{n}",
+            "received_at": NOW + timedelta(seconds=n % 3),
+            "alert_count": n,
+            "payload": {"n": n, "text": "负载"},
+        }
+        for n in range(31)
+    ]
+    ids = bulk.insert_rows_returning_ids(db, alert_batch_table, rows)
+    db.commit()
+    assert len(set(ids)) == 31
+    table = alert_batch_table
+    stored = db.execute(select(table.c.id, table.c.source, table.c.payload, table.c.received_at)).all()
+    by_id = {row.id: row for row in stored}
+    for n, new_id in enumerate(ids):
+        assert by_id[new_id].source == f"source-{n}"
+        assert by_id[new_id].payload == {"n": n, "text": "负载"}
+        assert by_id[new_id].received_at == NOW + timedelta(seconds=n % 3)

@@ -77,3 +77,4 @@ class Alert(Base):
 
 
 alert_table = cast(Table, Alert.__table__)  # for Core statements over many rows
+alert_batch_table = cast(Table, AlertBatch.__table__)

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from eventguard.alerts.classify import Classification, classify, group_key
 from eventguard.alerts.formats.base import AlertIn, ParsedBatch
-from eventguard.alerts.models import Alert, AlertBatch, alert_table
+from eventguard.alerts.models import Alert, alert_batch_table, alert_table
 from eventguard.audit.service import Actor
 from eventguard.clock import Clock
-from eventguard.db.bulk import insert_rows
+from eventguard.db.bulk import insert_rows, insert_rows_returning_ids
 from eventguard.events.models import Event
 from eventguard.incidents import grouping
 from eventguard.incidents import service as incidents
@@ -85,39 +85,43 @@ def ingest_many(
     """Accept several requests' alerts for ``event`` in one transaction (group commit), as if they had
     come one after the other in this order; one result per submission. The caller commits."""
     now = clock.now()
-    records = [
-        AlertBatch(
-            event_id=event.id,
-            integration_id=s.integration_id,
-            source=s.source,
-            received_at=now,
-            alert_count=len(s.batch.alerts),
-            payload=s.batch.raw,
-        )
-        for s in submissions
-    ]
-    db.add_all(records)
-    db.flush()
+    batch_ids = insert_rows_returning_ids(
+        db,
+        alert_batch_table,
+        [
+            {
+                "event_id": event.id,
+                "integration_id": s.integration_id,
+                "source": s.source,
+                "received_at": now,
+                "alert_count": len(s.batch.alerts),
+                "payload": s.batch.raw,
+            }
+            for s in submissions
+        ],
+    )
     spec = plans.get_active_plan(db=db, event_id=event.id)
     phase = plans.current_phase(spec=spec, at=now)
     noise_rules = noise.rules_for(db=db, event_id=event.id, spec=spec, at=now)
     inhibitor = inhibition.inhibitor_for(db=db, event_id=event.id, spec=spec)
     results = [
         IngestResult(
-            batch_id=r.id, accepted=len(s.batch.alerts), fingerprints=[a.fingerprint for a in s.batch.alerts]
+            batch_id=batch_id,
+            accepted=len(s.batch.alerts),
+            fingerprints=[a.fingerprint for a in s.batch.alerts],
         )
-        for s, r in zip(submissions, records, strict=True)
+        for s, batch_id in zip(submissions, batch_ids, strict=True)
     ]
     acks: list[tuple[str, AlertIn]] = []
     per_submission: list[list[_Item]] = []
-    for index, (submission, record) in enumerate(zip(submissions, records, strict=True)):
+    for index, (submission, batch_id) in enumerate(zip(submissions, batch_ids, strict=True)):
         source, mine = submission.source, []
         for a in submission.batch.alerts:
             if a.action == "acknowledge":
                 acks.append((source, a))
                 continue
             found = classify(spec, labels=a.labels, annotations=a.annotations, source=source, phase=phase)
-            item = _Item(a, found, batch_id=record.id, submission=index)
+            item = _Item(a, found, batch_id=batch_id, submission=index)
             if noise_rules and a.status == "firing":
                 item.held_by = noise_rules.match(a.labels)
             mine.append(item)

@@ -12,12 +12,15 @@ where SQLAlchemy batches the insert into multi-row statements itself) it is SQLA
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Dialect, Table, insert
 from sqlalchemy.orm import Session
+
+SQLITE_MAX_VARIABLES = 32_766  # SQLite's default limit of bound parameters per statement (3.32+)
 
 
 def insert_rows(db: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -31,13 +34,47 @@ def insert_rows(db: Session, table: Table, rows: Sequence[dict[str, Any]]) -> No
         db.execute(insert(table), list(rows))
         return
     db.flush()  # as Session.execute's autoflush would: rows pending in the session go first
+    connection.exec_driver_sql(_statement(table, keys), _bound(table, keys, rows, dialect))
+
+
+def insert_rows_returning_ids(db: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """``insert_rows``, and the new rows' ``id`` in the order of ``rows``. On SQLite the rows go in
+    as multi-row ``INSERT``s and the ids are read off ``last_insert_rowid()``: one statement runs
+    under SQLite's write lock and gives its rows max(rowid) + 1 each, in order, as the journal's
+    appends rely on too (the table must not use AUTOINCREMENT gaps or insert into itself by trigger).
+    Elsewhere it is SQLAlchemy's ``INSERT … RETURNING`` in parameter order."""
+    if not rows:
+        return []
+    connection = db.connection()
+    dialect = connection.dialect
+    keys = tuple(rows[0])
+    if dialect.name != "sqlite" or not _plain(table, keys) or any(tuple(row) != keys for row in rows):
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return [int(i) for i in db.execute(statement, list(rows)).scalars()]
+    db.flush()
+    bound = _bound(table, keys, rows, dialect)
+    per = max(1, SQLITE_MAX_VARIABLES // len(keys))
+    ids: list[int] = []
+    for start in range(0, len(bound), per):
+        chunk = bound[start : start + per]
+        values = tuple(itertools.chain.from_iterable(chunk))
+        connection.exec_driver_sql(_multi_row_statement(table.name, keys, len(chunk)), values)
+        last = int(connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        ids.extend(range(last - len(chunk) + 1, last + 1))
+    return ids
+
+
+def _bound(
+    table: Table, keys: tuple[str, ...], rows: Sequence[dict[str, Any]], dialect: Dialect
+) -> list[tuple[Any, ...]]:
+    """Each row's values as the driver takes them, in ``keys`` order."""
     columns = []
     for key, processor in zip(keys, _processors(table, keys, dialect), strict=True):
         values = [row[key] for row in rows]
         if processor is not None:
             values = _converted(processor, values)
         columns.append(values)
-    connection.exec_driver_sql(_statement(table, keys), list(zip(*columns, strict=True)))
+    return list(zip(*columns, strict=True))
 
 
 def _converted(processor: Callable[[Any], Any], values: list[Any]) -> list[Any]:
@@ -78,3 +115,10 @@ def _statement_text(name: str, keys: tuple[str, ...]) -> str:
 
 def _statement(table: Table, keys: tuple[str, ...]) -> str:
     return _statement_text(table.name, keys)
+
+
+@functools.lru_cache(maxsize=256)
+def _multi_row_statement(name: str, keys: tuple[str, ...], count: int) -> str:
+    columns = ", ".join(f'"{key}"' for key in keys)
+    row = "(" + ", ".join("?" for _ in keys) + ")"
+    return f'INSERT INTO "{name}" ({columns}) VALUES ' + ", ".join([row] * count)
