@@ -186,6 +186,12 @@ def test_a_journal_that_cannot_be_written_answers_500_and_loses_nothing_after(
     next request is journaled (on SQLite the writer's held connection was discarded and reopened)."""
     token = _token(db, event, clock, "alertmanager")
     headers = {"Authorization": f"Bearer {token}"}
+
+    def post(url: str, instance: str) -> httpx.Response:
+        payload = am_payload(am_alert("X", instance=instance))
+        intake = f"{url}/api/v1/integrations/alertmanager"
+        return httpx.post(intake, json=payload, headers=headers, timeout=10)
+
     before = int(db.scalar(select(func.count()).select_from(JournalEntry)) or 0)
     db.rollback()  # holds no lock on the table the DDL below changes
     if database.is_sqlite:
@@ -207,12 +213,7 @@ def test_a_journal_that_cannot_be_written_answers_500_and_loses_nothing_after(
             conn.exec_driver_sql(statement)
     try:
         for url in servers:
-            failed = httpx.post(
-                f"{url}/api/v1/integrations/alertmanager",
-                json=am_payload(am_alert("X", instance="refused")),
-                headers=headers,
-                timeout=10,
-            )
+            failed = post(url, "refused")
             assert failed.status_code == 500, failed.text
             assert failed.json()["error"]["code"] == "internal_error"
             assert failed.json()["error"]["details"]["request_id"] == failed.headers["x-request-id"]
@@ -221,12 +222,7 @@ def test_a_journal_that_cannot_be_written_answers_500_and_loses_nothing_after(
             for statement in drop:
                 conn.exec_driver_sql(statement)
     for url in servers:
-        accepted = httpx.post(
-            f"{url}/api/v1/integrations/alertmanager",
-            json=am_payload(am_alert("X", instance="after")),
-            headers=headers,
-            timeout=10,
-        )
+        accepted = post(url, "after")
         assert accepted.status_code == 200, accepted.text
     db.rollback()  # a fresh snapshot
     assert db.scalar(select(func.count()).select_from(JournalEntry)) == before + 2

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Dialect, Table, insert
+from sqlalchemy import ColumnElement, Dialect, Table, insert
 from sqlalchemy.orm import Session
 
 SQLITE_MAX_VARIABLES = 32_766  # SQLite's default limit of bound parameters per statement (3.32+)
@@ -58,7 +58,7 @@ def insert_rows_returning_ids(db: Session, table: Table, rows: Sequence[dict[str
     for start in range(0, len(bound), per):
         chunk = bound[start : start + per]
         values = tuple(itertools.chain.from_iterable(chunk))
-        connection.exec_driver_sql(_multi_row_statement(table.name, keys, len(chunk)), values)
+        connection.exec_driver_sql(multi_row_statement(table.name, keys, len(chunk)), values)
         last = int(connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
         ids.extend(range(last - len(chunk) + 1, last + 1))
     return ids
@@ -104,7 +104,13 @@ def _plain(table: Table, keys: tuple[str, ...]) -> bool:
 
 
 def _processors(table: Table, keys: tuple[str, ...], dialect: Dialect) -> list[Callable[[Any], Any] | None]:
-    return [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys]
+    return [bind_processor(table.c[key], dialect) for key in keys]
+
+
+def bind_processor(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """How ``column``'s values are bound on ``dialect``: its type's conversion (a TypeDecorator's
+    ``process_bind_param`` included), then the dialect's own; None when values go as they are."""
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
 
 
 @functools.cache
@@ -118,7 +124,8 @@ def _statement(table: Table, keys: tuple[str, ...]) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _multi_row_statement(name: str, keys: tuple[str, ...], count: int) -> str:
+def multi_row_statement(name: str, keys: tuple[str, ...], count: int) -> str:
+    """``INSERT INTO name (keys) VALUES (?, …), …`` for ``count`` rows, in SQLite's paramstyle."""
     columns = ", ".join(f'"{key}"' for key in keys)
     row = "(" + ", ".join("?" for _ in keys) + ")"
     return f'INSERT INTO "{name}" ({columns}) VALUES ' + ", ".join([row] * count)

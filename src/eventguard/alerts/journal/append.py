@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from eventguard.alerts.journal.models import PENDING, journal_table
 from eventguard.db import Database
+from eventguard.db.bulk import bind_processor, multi_row_statement
 from eventguard.db.engine import WRITE_OPTION, writer_turns
 from eventguard.logs import get_logger
 
@@ -179,14 +180,15 @@ class _HeldConnection:
         received = _received_at(engine.dialect)
         values: list[object] = []
         for a in appends:
-            values += (a.event_id, a.integration_id, a.kind, received(a.received_at), a.body, a.alert_count)
+            received_at = received(a.received_at)
+            values += (a.event_id, a.integration_id, a.kind, received_at, a.body, a.alert_count, PENDING, 0)
         if turns is not None:
             turns.acquire(connection.info)
         try:
             cursor = connection.cursor()
             try:
                 cursor.execute("BEGIN IMMEDIATE")
-                cursor.execute(_sqlite_insert(len(appends)), values)
+                cursor.execute(multi_row_statement(journal_table.name, _COLUMNS, len(appends)), values)
                 # Under the write lock new rowids are consecutive (max(rowid) + 1 each): the last gives all.
                 last = int(cursor.lastrowid)
                 cursor.execute("COMMIT")
@@ -216,18 +218,12 @@ class _HeldConnection:
 @functools.cache
 def _received_at(dialect: Dialect) -> Callable[[datetime], object]:
     """How ``received_at`` is bound on ``dialect`` (UTCDateTime's conversion, then the driver's)."""
-    convert = journal_table.c.received_at.type.bind_processor(dialect)
+    convert = bind_processor(journal_table.c.received_at, dialect)
     assert convert is not None
     return convert
 
 
-_COLUMNS = "event_id, integration_id, kind, received_at, body, alert_count, state, attempts"
-
-
-@functools.cache
-def _sqlite_insert(rows: int) -> str:
-    row = f"(?, ?, ?, ?, ?, ?, '{PENDING}', 0)"
-    return f"INSERT INTO {journal_table.name} ({_COLUMNS}) VALUES " + ", ".join([row] * rows)
+_COLUMNS = ("event_id", "integration_id", "kind", "received_at", "body", "alert_count", "state", "attempts")
 
 
 def insert_rows(*, db: Session, appends: Sequence[Append]) -> list[int]:
